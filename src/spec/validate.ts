@@ -22,17 +22,21 @@ export function validateSpec(value: unknown, origins: Map<string, Origin>): Diag
 function simplify(errors: ErrorObject[]): ErrorObject[] {
   const result: ErrorObject[] = [];
   const consumed = new Set<ErrorObject>();
-  for (const error of errors) {
-    if (error.keyword !== 'oneOf' && error.keyword !== 'anyOf') continue;
-    const prefix = error.schemaPath + '/';
-    const branchErrors = errors.filter((e) => e.schemaPath.startsWith(prefix));
+  errors.forEach((error, index) => {
+    if (error.keyword !== 'oneOf' && error.keyword !== 'anyOf') return;
+    // ajv reports a oneOf's branch errors just before the oneOf itself (their schemaPath may
+    // point into a $ref'd definition, so match them by where they are in the value).
+    const under = (e: ErrorObject) => e.instancePath === error.instancePath || e.instancePath.startsWith(error.instancePath + '/');
+    const branchErrors = errors.slice(0, index).filter((e) => under(e) && !consumed.has(e));
     branchErrors.forEach((e) => consumed.add(e));
     consumed.add(error);
     const deeper = branchErrors.filter((e) => e.instancePath.length > error.instancePath.length);
     if (deeper.length > 0) result.push(...deeper);
     else result.push({ ...error, keyword: 'oneOfShape' });
-  }
-  return [...errors.filter((e) => !consumed.has(e)), ...result];
+  });
+  // A bad key under `propertyNames` is reported twice (pattern + propertyNames): keep the pattern one.
+  const named = new Set(errors.filter((e) => e.propertyName !== undefined).map((e) => e.instancePath));
+  return [...errors.filter((e) => !consumed.has(e) && !(e.keyword === 'propertyNames' && named.has(e.instancePath))), ...result];
 }
 
 function toDiagnostic(error: ErrorObject, root: JsonSchema, value: unknown, origins: Map<string, Origin>): Diagnostic {
@@ -79,10 +83,11 @@ function toDiagnostic(error: ErrorObject, root: JsonSchema, value: unknown, orig
     case 'propertyNames':
       return { message: `${where} has an invalid key`, location: locate(origins, path, 'key') };
     case 'pattern':
-      if (path.length >= 2 && path[path.length - 2] === 'space' && error.propertyName) {
+      if (error.propertyName !== undefined) {
+        const what = path.join('.') === 'search.space' ? 'a dotted spec path such as "model.lstm.units"' : `a name matching ${String(error.params.pattern)}`;
         return {
-          message: `search space key "${error.propertyName}" must be a dotted spec path such as "model.lstm.units"`,
-          location: locate(origins, [...path], 'key'),
+          message: `${where} key "${error.propertyName}" must be ${what}`,
+          location: locate(origins, [...path, error.propertyName], 'key'),
         };
       }
       return {

@@ -1,0 +1,7 @@
+import type { Stage } from '../stages/stage.ts';
+
+/**
+ * The stages `xp run` plans from a spec, by kind. Adding a stage is one file in
+ * src/stages/ and one line here; the planner orders them by their `needs`.
+ */
+export const pipelineStages: readonly Stage[] = [];

@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { canonicalJson, sha256 } from '../util/canonicalJson.ts';
+
+/**
+ * Everything a stage's output depends on, in a readable form. The stage key is the sha256
+ * of its canonical JSON, so `xp why` can show exactly which field changed a key.
+ */
+export interface Fingerprint {
+  kind: string;
+  implVersion: number;
+  params: unknown;
+  seed: number | null;
+  /** Upstream stage kind → its key. */
+  inputs: Record<string, string>;
+  /** Input file (relative to the project root when inside it) → sha256 of its content. */
+  files: Record<string, string>;
+  /** npm package → installed version, for packages that change the stage's output. */
+  libraries: Record<string, string>;
+  /** Facts resolved at run time that change the output (e.g. the training backend). */
+  environment: Record<string, unknown>;
+}
+
+export function fingerprintKey(fingerprint: Fingerprint): string {
+  return sha256(canonicalJson(fingerprint));
+}
+
+export interface FingerprintChange {
+  /** Dotted path inside the fingerprint, e.g. "params.n_mfcc" or "files.data/cv-mini/validated.tsv". */
+  path: string;
+  before: unknown;
+  after: unknown;
+}
+
+/** Leaf-level differences between two fingerprints ("params.n_mfcc: 40 → 64"). */
+export function diffFingerprints(before: Fingerprint, after: Fingerprint): FingerprintChange[] {
+  const changes: FingerprintChange[] = [];
+  const visit = (a: unknown, b: unknown, at: string) => {
+    if (canonicalJson(a ?? null) === canonicalJson(b ?? null)) return;
+    const bothObjects = isObject(a) && isObject(b);
+    if (bothObjects) {
+      for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) visit(a[key], b[key], at ? `${at}.${key}` : key);
+      return;
+    }
+    changes.push({ path: at, before: a, after: b });
+  };
+  visit(before, after, '');
+  return changes;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const versions = new Map<string, string>();
+
+/** Installed version of an npm package of xp's, read from its package.json. */
+export function libraryVersion(name: string): string {
+  let version = versions.get(name);
+  if (version === undefined) {
+    try {
+      const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8'));
+      version = String(manifest.version);
+    } catch {
+      version = 'not-installed';
+    }
+    versions.set(name, version);
+  }
+  return version;
+}
+
+/** How an input file is named in a fingerprint: project-relative, so clones elsewhere share keys. */
+export function fingerprintPath(file: string, root: string): string {
+  const absolute = path.resolve(root, file);
+  const relative = path.relative(root, absolute);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? absolute : relative.split(path.sep).join('/');
+}

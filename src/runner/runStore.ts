@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { UserError } from '../errors.ts';
+import { writeJsonAtomic } from '../util/atomicWrite.ts';
+import { processAlive } from '../util/processAlive.ts';
+import type { EnvironmentFacts, GitState } from './environment.ts';
+import type { RunStatus, StageStatus, StampedEvent } from './events.ts';
+import type { Fingerprint } from './fingerprint.ts';
+
+export interface StageRecord {
+  status: StageStatus;
+  needs: string[];
+  key?: string;
+  durationMs?: number;
+  error?: string;
+  metrics?: Record<string, number>;
+}
+
+/** runs/<id>/run.json: everything needed to know what ran, on what, and what came out. */
+export interface RunRecord {
+  id: string;
+  spec: string;
+  specFile: string;
+  /** The spec file and the files it extends, child first. */
+  specFiles: string[];
+  overrides: string[];
+  status: RunStatus;
+  /** The process that made the run, so a run left "running" by a crash can be told apart. */
+  pid: number;
+  host: string;
+  createdAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+  command: string[];
+  resolvedSpec: unknown;
+  stages: Record<string, StageRecord>;
+  /** Flattened `<stage>.<metric>` numbers. */
+  metrics: Record<string, number>;
+  warnings: string[];
+  git: GitState;
+  environment: EnvironmentFacts;
+}
+
+/** The runs/ directory: one folder per run with run.json, events.ndjson and fingerprints/. */
+export class RunStore {
+  constructor(readonly dir: string) {}
+
+  newId(specName: string): string {
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    return `${stamp}-${specName}-${randomBytes(2).toString('hex')}`;
+  }
+
+  runDir(id: string): string {
+    return path.join(this.dir, id);
+  }
+
+  save(record: RunRecord): void {
+    writeJsonAtomic(path.join(this.runDir(record.id), 'run.json'), record);
+  }
+
+  appendEvent(id: string, event: StampedEvent): void {
+    const dir = this.runDir(id);
+    mkdirSync(dir, { recursive: true });
+    appendFileSync(path.join(dir, 'events.ndjson'), JSON.stringify(event) + '\n');
+  }
+
+  saveFingerprint(id: string, stage: string, fingerprint: Fingerprint): void {
+    writeJsonAtomic(path.join(this.runDir(id), 'fingerprints', `${stage}.json`), fingerprint);
+  }
+
+  fingerprint(id: string, stage: string): Fingerprint | undefined {
+    try {
+      return JSON.parse(readFileSync(path.join(this.runDir(id), 'fingerprints', `${stage}.json`), 'utf8')) as Fingerprint;
+    } catch {
+      return undefined;
+    }
+  }
+
+  events(id: string): StampedEvent[] {
+    try {
+      return readFileSync(path.join(this.runDir(id), 'events.ndjson'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as StampedEvent);
+    } catch {
+      return [];
+    }
+  }
+
+  /** All readable runs, oldest first. */
+  list(): RunRecord[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return [];
+    }
+    const records: RunRecord[] = [];
+    for (const name of names) {
+      try {
+        const record = JSON.parse(readFileSync(path.join(this.dir, name, 'run.json'), 'utf8')) as RunRecord;
+        // A run whose process died (kill -9, power loss) never got to write its final status.
+        if (record.status === 'running' && record.host === hostname() && !processAlive(record.pid)) record.status = 'interrupted';
+        records.push(record);
+      } catch {
+        /* a folder without a readable run.json is not a run */
+      }
+    }
+    return records.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
+  }
+
+  /** A run by id, unique id prefix, `latest`, or `<spec>@latest`. */
+  resolve(ref: string): RunRecord {
+    const runs = this.list();
+    if (runs.length === 0) throw new UserError(`no runs yet in ${this.dir}`);
+    if (ref === 'latest') return runs[runs.length - 1];
+    const at = ref.match(/^(.+)@latest$/);
+    if (at) {
+      const ofSpec = runs.filter((r) => r.spec === at[1]);
+      if (ofSpec.length === 0) throw new UserError(`no runs of spec "${at[1]}"`, [`specs with runs: ${[...new Set(runs.map((r) => r.spec))].join(', ')}`]);
+      return ofSpec[ofSpec.length - 1];
+    }
+    const exact = runs.find((r) => r.id === ref);
+    if (exact) return exact;
+    const matches = runs.filter((r) => r.id.startsWith(ref));
+    if (matches.length === 1) return matches[0];
+    if (matches.length > 1) throw new UserError(`run reference "${ref}" is ambiguous`, matches.slice(0, 10).map((r) => `  ${r.id}`));
+    throw new UserError(`no run matches "${ref}"`, ['use a run id or prefix from `xp ls`, `latest`, or `<spec>@latest`']);
+  }
+
+  /** The newest run of the same spec that started before this one and ran this stage. */
+  previous(record: RunRecord, stage?: string): RunRecord | undefined {
+    const earlier = this.list().filter(
+      (r) => r.spec === record.spec && r.createdAt <= record.createdAt && r.id !== record.id && (!stage || r.stages[stage]?.key),
+    );
+    return earlier[earlier.length - 1];
+  }
+
+  remove(id: string): void {
+    rmSync(this.runDir(id), { recursive: true, force: true });
+  }
+}
