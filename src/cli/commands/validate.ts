@@ -1,5 +1,6 @@
 import { formatDiagnostic } from '../../spec/diagnostic.ts';
-import { loadSpec } from '../../spec/load.ts';
+import path from 'node:path';
+import { displayPath, loadSpec } from '../../spec/load.ts';
 import { EXIT, UserError } from '../../errors.ts';
 import type { Output } from '../output.ts';
 import { defaultSpecFiles, diagnosticJson } from '../specArgs.ts';
@@ -13,7 +14,10 @@ export interface ValidateOptions {
 export function validateCommand(files: string[], options: ValidateOptions, io: Output, cwd: string): number {
   const targets = files.length ? files : defaultSpecFiles(cwd);
   if (targets.length === 0) throw new UserError('no spec files given and none in experiments/');
-  const results = targets.map((file) => ({ file, result: loadSpec(file, { overrides: options.set, cwd }) }));
+  const results = targets.map((file) => ({
+    file: displayPath(path.resolve(cwd, file), cwd),
+    result: loadSpec(file, { overrides: options.set, cwd }),
+  }));
   if (options.json) {
     io.out(
       JSON.stringify(
