@@ -12,6 +12,17 @@ export type RunEvent =
   | { type: 'log'; level: 'info' | 'warn'; stage?: string; message: string }
   /** Per-step numbers (an epoch's losses, a trial's objective) for curves and leaderboards. */
   | { type: 'metrics'; stage: string; step: number; values: Record<string, number>; series?: string }
+  /** A search trial's life: started, per-epoch progress, finished / failed / pruned (ASHA). */
+  | {
+      type: 'trial';
+      stage: string;
+      trial: number;
+      status: 'running' | 'done' | 'failed' | 'pruned' | 'cached';
+      params: Record<string, unknown>;
+      epoch?: number;
+      objective?: number;
+      error?: string;
+    }
   | { type: 'run-finished'; status: RunStatus; durationMs: number; metrics: Record<string, number> };
 
 export type StampedEvent = RunEvent & { time: string; seq: number };
