@@ -1,9 +1,13 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { BugError, EXIT, UserError } from '../errors.ts';
+import { watchCommand } from '../ui/watchCommand.ts';
+import { diffCommand } from './commands/diff.ts';
 import { gcCommand } from './commands/gc.ts';
 import { lsCommand } from './commands/ls.ts';
+import { reportCommand } from './commands/report.ts';
 import { runCommand } from './commands/run.ts';
 import { showCommand } from './commands/show.ts';
+import { tableCommand } from './commands/table.ts';
 import { validateCommand } from './commands/validate.ts';
 import { whyCommand } from './commands/why.ts';
 import { processOutput, type Output } from './output.ts';
@@ -30,6 +34,15 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .option('--concurrency <n>', 'independent stages run at once', (v) => positiveInt(v, '--concurrency'), 2)
     .action(async (specs: string[], opts) => {
       exitCode = await runCommand(specs, { set: opts.set, json: opts.json, concurrency: opts.concurrency }, io, argv);
+    });
+
+  program
+    .command('watch')
+    .description("follow a run from another terminal (id, id prefix, latest, or <spec>@latest) until it finishes")
+    .argument('<run>', 'run reference')
+    .option('--json', 'print its events as NDJSON on stdout', false)
+    .action(async (ref: string, opts) => {
+      exitCode = await watchCommand(ref, { json: opts.json }, io);
     });
 
   program
@@ -68,6 +81,34 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .option('--json', 'machine-readable output', false)
     .action((ref: string, stage: string | undefined, opts) => {
       exitCode = whyCommand(ref, stage, { json: opts.json }, io);
+    });
+
+  program
+    .command('table')
+    .description("the paper's Table 1 with these runs beside it (run references or spec files; default: latest run of each spec)")
+    .argument('[runs...]', 'run references (id, prefix, latest, <spec>@latest) or spec files')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'md', 'csv']).default('text'))
+    .action((refs: string[], opts) => {
+      exitCode = tableCommand(refs, { format: opts.format }, io);
+    });
+
+  program
+    .command('diff')
+    .description('what differs between two runs: spec, stage keys and why, metrics with a paired test, commits, environment, timings')
+    .argument('<runA>', 'run reference')
+    .argument('<runB>', 'run reference')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'md', 'json']).default('text'))
+    .action(async (refA: string, refB: string, opts) => {
+      exitCode = await diffCommand(refA, refB, { format: opts.format }, io);
+    });
+
+  program
+    .command('report')
+    .description('one run as a pull-request comment: Table 1 row, metrics with intervals, confusion matrix, warnings, plots')
+    .argument('<run>', 'run reference')
+    .addOption(new Option('--format <format>', 'output format').choices(['md', 'text', 'json']).default('md'))
+    .action((ref: string, opts) => {
+      exitCode = reportCommand(ref, { format: opts.format }, io);
     });
 
   program

@@ -40,26 +40,19 @@ export interface FeatureManifest {
 const MANIFEST = 'manifest.json';
 export const SHARD_CLIPS = 1024;
 
-/** Appends clips of one split to numbered shard files; accumulates statistics if asked. */
+/** Appends clips of one split to numbered shard files. */
 export class ShardWriter {
   private fd: number | undefined;
   private shards: ShardInfo[] = [];
   private inShard = 0;
   private rows: ClipRecord[] = [];
-  readonly sum: Float64Array;
-  readonly sumSquares: Float64Array;
-  statFrames = 0;
 
   constructor(
     private readonly dir: string,
     readonly split: SplitName,
     private readonly frames: number,
     private readonly coeffs: number,
-    private readonly collectStats: boolean,
-  ) {
-    this.sum = new Float64Array(coeffs);
-    this.sumSquares = new Float64Array(coeffs);
-  }
+  ) {}
 
   append(features: Float32Array, row: ClipRecord): void {
     if (features.length !== this.frames * this.coeffs) {
@@ -70,17 +63,6 @@ export class ShardWriter {
     this.inShard++;
     this.shards[this.shards.length - 1].count++;
     this.rows.push(row);
-    if (this.collectStats) {
-      // Statistics over frames holding audio only: padding would drag the mean to zero.
-      for (let f = 0; f < row.validFrames; f++) {
-        for (let c = 0; c < this.coeffs; c++) {
-          const v = features[f * this.coeffs + c];
-          this.sum[c] += v;
-          this.sumSquares[c] += v * v;
-        }
-      }
-      this.statFrames += row.validFrames;
-    }
   }
 
   close(): { count: number; shards: ShardInfo[] } {
@@ -99,15 +81,39 @@ export class ShardWriter {
   }
 }
 
-export function normalizationFrom(writer: ShardWriter, kind: 'per_coefficient' | 'none'): FeatureManifest['normalization'] {
-  const coeffs = writer.sum.length;
-  if (kind === 'none' || writer.statFrames === 0) {
-    return { kind: 'none', mean: new Array(coeffs).fill(0), std: new Array(coeffs).fill(1) };
+/**
+ * Per-coefficient mean and standard deviation, accumulated clip by clip in float64 over the
+ * frames that hold audio (zero padding would drag the mean towards zero).
+ */
+export class NormalizationStats {
+  private readonly sum: Float64Array;
+  private readonly sumSquares: Float64Array;
+  private frames = 0;
+
+  constructor(private readonly coeffs: number) {
+    this.sum = new Float64Array(coeffs);
+    this.sumSquares = new Float64Array(coeffs);
   }
-  const n = writer.statFrames;
-  const mean = Array.from(writer.sum, (s) => s / n);
-  const std = Array.from(writer.sumSquares, (s, c) => Math.sqrt(Math.max(s / n - mean[c] * mean[c], 0)) || 1);
-  return { kind, mean, std };
+
+  add(data: Float32Array, validFrames: number): void {
+    for (let f = 0; f < validFrames; f++) {
+      for (let c = 0; c < this.coeffs; c++) {
+        const v = data[f * this.coeffs + c];
+        this.sum[c] += v;
+        this.sumSquares[c] += v * v;
+      }
+    }
+    this.frames += validFrames;
+  }
+
+  result(kind: 'per_coefficient' | 'none'): FeatureManifest['normalization'] {
+    if (kind === 'none' || this.frames === 0) {
+      return { kind: 'none', mean: new Array(this.coeffs).fill(0), std: new Array(this.coeffs).fill(1) };
+    }
+    const mean = Array.from(this.sum, (s) => s / this.frames);
+    const std = Array.from(this.sumSquares, (s, c) => Math.sqrt(Math.max(s / this.frames - mean[c] * mean[c], 0)) || 1);
+    return { kind, mean, std };
+  }
 }
 
 export function writeManifest(dir: string, manifest: FeatureManifest): void {

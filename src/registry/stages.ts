@@ -1,7 +1,9 @@
+import { featuresStage } from '../stages/features.ts';
+import { ingestStage } from '../stages/ingest.ts';
 import type { Stage } from '../stages/stage.ts';
 
 /**
  * The stages `xp run` plans from a spec, by kind. Adding a stage is one file in
  * src/stages/ and one line here; the planner orders them by their `needs`.
  */
-export const pipelineStages: readonly Stage[] = [];
+export const pipelineStages: readonly Stage[] = [ingestStage as Stage, featuresStage as Stage];

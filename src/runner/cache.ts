@@ -35,6 +35,8 @@ export interface ArtifactCache {
    * exists complete or not at all.
    */
   put<Value>(key: string, kind: string, produce: (dir: string) => Promise<{ value: Value; refs?: string[] }>): Promise<CachedArtifact<Value>>;
+  /** A per-key working directory that outlives crashes (checkpoints), for resuming. */
+  scratch(key: string): string;
   /** Exclusive right to compute `key` (across processes and hosts sharing the directory). */
   lock(key: string, signal?: AbortSignal, onWait?: () => void): Promise<Release>;
 }
@@ -102,6 +104,10 @@ export class LocalCache implements ArtifactCache {
       rmSync(temp, { recursive: true, force: true });
       throw error;
     }
+  }
+
+  scratch(key: string): string {
+    return path.join(this.home, 'scratch', key);
   }
 
   lock(key: string, signal?: AbortSignal, onWait?: () => void): Promise<Release> {

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { isAbortError, UserError } from '../errors.ts';
 import type { SpecLike, StageArtifact, StageInputs } from '../stages/stage.ts';
@@ -87,10 +88,13 @@ async function runNode(node: PlanNode, options: ExecuteOptions, outcomes: Map<st
       const winner = cache.get(key);
       if (winner) return cachedOutcome(node, key, fingerprint, winner, started, events);
       events.emit({ type: 'stage-status', stage: node.id, status: 'running', key });
+      const scratch = cache.scratch(key);
       const entry = await cache.put(key, node.stage.kind, async (dir) => {
         const value = await node.stage.run(
           {
             dir,
+            key: key!,
+            scratch,
             params: node.params,
             seed: node.seed,
             spec,
@@ -107,6 +111,7 @@ async function runNode(node: PlanNode, options: ExecuteOptions, outcomes: Map<st
         const refs = (value as { refs?: unknown } | null)?.refs;
         return { value, refs: Array.isArray(refs) ? refs.map(String) : [] };
       });
+      rmSync(scratch, { recursive: true, force: true });
       const durationMs = Date.now() - started;
       const metrics = node.stage.metrics?.(entry.value);
       events.emit({ type: 'stage-status', stage: node.id, status: 'done', key, durationMs });

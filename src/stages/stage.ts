@@ -48,6 +48,13 @@ export type StageInputs = Record<string, StageArtifact>;
 export interface StageContext<Params = unknown> {
   /** Where to write the artifact's files: a fresh temp directory, renamed into the cache on success. */
   dir: string;
+  /** This stage's cache key. */
+  key: string;
+  /**
+   * A directory that survives a crash, for checkpoints a re-run resumes from (same key, same
+   * place). Removed once the artifact is committed.
+   */
+  scratch: string;
   params: Params;
   seed: number | null;
   /** The full resolved spec, for locations and performance knobs that do not change results. */

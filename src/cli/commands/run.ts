@@ -1,10 +1,10 @@
 import { EXIT } from '../../errors.ts';
 import { pipelineStages } from '../../registry/stages.ts';
-import { plainReporter } from '../../report/plainReporter.ts';
 import { RunEvents } from '../../runner/events.ts';
 import { openProject } from '../../runner/project.ts';
 import { runExperiment, type RunResult } from '../../runner/run.ts';
 import type { Stage } from '../../stages/stage.ts';
+import { createRunReporter } from '../../ui/runReporter.ts';
 import { formatDuration, table, type Output } from '../output.ts';
 import { defaultSpecFiles, loadSpecsOrThrow } from '../specArgs.ts';
 
@@ -26,14 +26,16 @@ export async function runCommand(files: string[], options: RunCommandOptions, io
   const targets = files.length ? files : defaultSpecFiles(project.root);
   const loaded = loadSpecsOrThrow(targets, options.set, project.root);
   const controller = new AbortController();
+  // TTY and not --json: the Ink dashboard; otherwise plain lines on stderr / NDJSON on stdout.
+  const reporter = createRunReporter(io, { json: options.json, root: project.root });
   let interrupts = 0;
   const onSignal = () => {
     interrupts++;
     if (interrupts > 1) {
-      io.err('forced exit');
+      reporter.forced();
       process.exit(EXIT.interrupted);
     }
-    io.err('stopping: aborting running stages; finished stages stay cached. Run the same command again to resume. (Ctrl-C again to force)');
+    reporter.stopping();
     controller.abort();
   };
   process.on('SIGINT', onSignal);
@@ -43,7 +45,7 @@ export async function runCommand(files: string[], options: RunCommandOptions, io
     for (const spec of loaded) {
       if (controller.signal.aborted) break;
       const events = new RunEvents();
-      events.on(options.json ? (event) => io.out(JSON.stringify(event)) : plainReporter(io.err));
+      reporter.attach(events, spec.spec);
       const result = await runExperiment({
         project,
         loaded: spec,
@@ -53,10 +55,12 @@ export async function runCommand(files: string[], options: RunCommandOptions, io
         command: ['xp', ...argv],
         concurrency: options.concurrency,
       });
+      reporter.detach();
       results.push(result);
-      if (!options.json) io.out(summary(result));
+      if (!options.json && !reporter.printsSummary) io.out(summary(result));
     }
   } finally {
+    reporter.detach();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

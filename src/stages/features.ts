@@ -1,0 +1,173 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createRng, deriveSeed } from '../audio/rng.ts';
+import {
+  NormalizationStats,
+  ShardWriter,
+  SPLITS,
+  writeManifest,
+  type ClipRecord,
+  type SplitName,
+} from '../dataset/featureSet.ts';
+import { UserError } from '../errors.ts';
+import type { ClipAugment, ClipParams } from '../features/extractClip.ts';
+import { extractFeatures, type FeatureJob } from '../features/pool.ts';
+import type { AugmentSpec, FeaturesSpec, Spec } from '../spec/types.ts';
+import { ROWS_FILE, type IngestedClip } from './ingest.ts';
+import type { SpecLike, Stage } from './stage.ts';
+
+type FeaturesParams = {
+  features: Omit<FeaturesSpec, 'workers'>;
+  augment: AugmentSpec;
+  on_bad_clip: 'error' | 'skip';
+};
+
+export interface FeaturesValue {
+  kind: 'mfcc' | 'logmel';
+  frames: number;
+  coeffs: number;
+  clips: Record<SplitName, number>;
+  augmentedCopies: number;
+  skipped: { path: string; line: number; error: string }[];
+  audioSeconds: number;
+  /** Milliseconds of wall time per second of audio (decode + resample + features, all workers). */
+  msPerAudioSecond: number;
+}
+
+const spec = (s: SpecLike) => s as unknown as Spec;
+
+function ingestedClips(dir: string): IngestedClip[] {
+  return JSON.parse(readFileSync(path.join(dir, ROWS_FILE), 'utf8')) as IngestedClip[];
+}
+
+/**
+ * Decode → (augment, training clips only) → resample → MFCC / log-mel → fixed frames, over
+ * worker threads, streamed into float32 shards in a fixed order (so the artifact is identical
+ * at any worker count). Normalisation statistics come from the original training clips only.
+ */
+export const featuresStage: Stage<FeaturesParams, FeaturesValue> = {
+  kind: 'features',
+  implVersion: 1,
+  needs: ['ingest'],
+  params: (s) => {
+    const { workers: _workers, ...features } = spec(s).features;
+    return { features, augment: spec(s).augment, on_bad_clip: spec(s).data.on_bad_clip };
+  },
+  // Only augmentation draws random numbers.
+  seed: (s) => (spec(s).augment.copies > 0 ? spec(s).seed : null),
+  libraries: ['mpg123-decoder', '@wasm-audio-decoders/flac', '@echogarden/speex-resampler-wasm', 'fft.js', '@echogarden/sonic-wasm'],
+  files: (_params, inputs, s) => ingestedClips(inputs.ingest.dir).map((clip) => path.join(spec(s).data.root, 'clips', clip.path)),
+  async run(ctx, inputs) {
+    const { features: f, augment, on_bad_clip } = ctx.params;
+    const clipsDir = path.resolve(ctx.root, spec(ctx.spec).data.root, 'clips');
+    const clips = ingestedClips(inputs.ingest.dir);
+    const base: ClipParams = {
+      kind: f.kind,
+      sampleRate: f.sample_rate,
+      nFft: f.n_fft,
+      windowMs: f.window_ms,
+      hopMs: f.hop_ms,
+      nMels: f.n_mels,
+      nMfcc: f.n_mfcc,
+      fmin: f.fmin,
+      fmax: f.fmax,
+      targetRate: f.sample_rate,
+      trim: { enabled: f.trim_silence.enabled, topDb: f.trim_silence.top_db },
+      frames: f.frames,
+      resampleQuality: f.resample_quality,
+    };
+    const coeffs = f.kind === 'mfcc' ? f.n_mfcc : f.n_mels;
+
+    // The job list, in the order the shards are written: split by split, TSV order within,
+    // each training clip followed by its augmented copies.
+    const plan: { clip: IngestedClip; copy: number }[] = [];
+    for (const split of SPLITS) {
+      for (const clip of clips.filter((c) => c.split === split)) {
+        plan.push({ clip, copy: 0 });
+        if (split === 'train') for (let copy = 1; copy <= augment.copies; copy++) plan.push({ clip, copy });
+      }
+    }
+    const jobs: FeatureJob[] = plan.map(({ clip, copy }, index) => ({
+      index,
+      path: path.join(clipsDir, clip.path),
+      params: copy === 0 ? base : { ...base, augment: drawAugmentation(augment, ctx.seed ?? 0, clip.path, copy) },
+    }));
+
+    const writers = Object.fromEntries(
+      SPLITS.map((split) => [split, new ShardWriter(ctx.dir, split, f.frames, coeffs)]),
+    ) as Record<SplitName, ShardWriter>;
+    // Statistics describe real audio, as at evaluation and prediction: augmented copies are left out.
+    const trainStats = new NormalizationStats(coeffs);
+    const skipped: FeaturesValue['skipped'] = [];
+    let audioSeconds = 0;
+    const started = performance.now();
+
+    for await (const result of extractFeatures(jobs, {
+      workers: spec(ctx.spec).features.workers ?? undefined,
+      signal: ctx.signal,
+      onProgress: (p) => ctx.progress(p.done, jobs.length, 'clips'),
+    })) {
+      const { clip, copy } = plan[result.index];
+      if (!result.ok) {
+        const where = `${spec(ctx.spec).data.tsv}:${clip.line}: ${clip.path}`;
+        if (on_bad_clip === 'error') {
+          throw new UserError(`cannot use clip ${where}: ${result.error.message}`, ['set data.on_bad_clip: skip to leave such clips out']);
+        }
+        if (copy === 0) skipped.push({ path: clip.path, line: clip.line, error: result.error.message });
+        continue;
+      }
+      // An augmented copy of a clip that failed is dropped with it.
+      if (copy > 0 && skipped.some((s) => s.path === clip.path)) continue;
+      const features = result.features;
+      const seconds = features.sourceSamples / features.sourceRate;
+      const record: ClipRecord = { path: clip.path, clientId: clip.clientId, gender: clip.gender, validFrames: features.validFrames, copy, seconds };
+      writers[clip.split].append(features.data, record);
+      if (clip.split === 'train' && copy === 0) trainStats.add(features.data, features.validFrames);
+      audioSeconds += seconds;
+    }
+    if (skipped.length) {
+      ctx.warn(`skipped ${skipped.length} clip${skipped.length === 1 ? '' : 's'} that could not be used (first: ${skipped[0].path}: ${skipped[0].error})`);
+    }
+
+    const splits = Object.fromEntries(SPLITS.map((split) => [split, writers[split].close()])) as Record<SplitName, ReturnType<ShardWriter['close']>>;
+    if (splits.train.count === 0) throw new UserError('no training clips could be turned into features');
+    writeManifest(ctx.dir, {
+      format: 'xp-features/1',
+      kind: f.kind,
+      frames: f.frames,
+      coeffs,
+      splits,
+      normalization: trainStats.result(f.normalize),
+    });
+    const wallMs = performance.now() - started;
+    return {
+      kind: f.kind,
+      frames: f.frames,
+      coeffs,
+      clips: { train: splits.train.count, val: splits.val.count, test: splits.test.count },
+      augmentedCopies: augment.copies,
+      skipped,
+      audioSeconds,
+      msPerAudioSecond: audioSeconds > 0 ? wallMs / audioSeconds : 0,
+    };
+  },
+  metrics: (value) => ({
+    train_clips: value.clips.train,
+    val_clips: value.clips.val,
+    test_clips: value.clips.test,
+    skipped: value.skipped.length,
+    ms_per_audio_s: value.msPerAudioSecond,
+  }),
+};
+
+/** Per-clip augmentation values, drawn from the spec's ranges by (seed, clip, copy) alone. */
+export function drawAugmentation(augment: AugmentSpec, seed: number, clipPath: string, copy: number): ClipAugment {
+  const rng = createRng(deriveSeed(seed, 'augment', clipPath, copy));
+  const draw = (range: [number, number] | null) => (range ? rng.uniform(range[0], range[1]) : undefined);
+  return {
+    semitones: draw(augment.pitch_semitones),
+    speed: draw(augment.speed),
+    snrDb: draw(augment.noise_snr_db),
+    seed: deriveSeed(seed, 'noise', clipPath, copy),
+  };
+}
