@@ -1,9 +1,11 @@
+import { evalStage } from '../stages/eval.ts';
 import { featuresStage } from '../stages/features.ts';
 import { ingestStage } from '../stages/ingest.ts';
+import { trainStage } from '../stages/train.ts';
 import type { Stage } from '../stages/stage.ts';
 
 /**
  * The stages `xp run` plans from a spec, by kind. Adding a stage is one file in
  * src/stages/ and one line here; the planner orders them by their `needs`.
  */
-export const pipelineStages: readonly Stage[] = [ingestStage as Stage, featuresStage as Stage];
+export const pipelineStages: readonly Stage[] = [ingestStage as Stage, featuresStage as Stage, trainStage as Stage, evalStage as Stage];

@@ -18,8 +18,9 @@ export function planStages(spec: SpecLike, stages: readonly Stage[]): PlanNode[]
   const enabled = stages.filter((stage) => stage.enabled?.(spec) ?? true);
   const byKind = new Map(enabled.map((stage) => [stage.kind, stage]));
   if (byKind.size !== enabled.length) throw new BugError('two stages share a kind');
+  const needsOf = (stage: Stage) => (typeof stage.needs === 'function' ? stage.needs(spec) : [...stage.needs]);
   for (const stage of enabled) {
-    for (const need of stage.needs) {
+    for (const need of needsOf(stage)) {
       if (!byKind.has(need)) throw new BugError(`stage ${stage.kind} needs ${need}, which is not in the plan`);
     }
   }
@@ -31,9 +32,9 @@ export function planStages(spec: SpecLike, stages: readonly Stage[]): PlanNode[]
       throw new BugError(`stage cycle: ${[...trail, stage.kind].join(' → ')}`);
     }
     state.set(stage.kind, 'visiting');
-    for (const need of stage.needs) visit(byKind.get(need)!, [...trail, stage.kind]);
+    for (const need of needsOf(stage)) visit(byKind.get(need)!, [...trail, stage.kind]);
     state.set(stage.kind, 'done');
-    ordered.push({ id: stage.kind, stage, needs: [...stage.needs], params: stage.params(spec), seed: stage.seed(spec) });
+    ordered.push({ id: stage.kind, stage, needs: needsOf(stage), params: stage.params(spec), seed: stage.seed(spec) });
   };
   for (const stage of enabled) visit(stage, []);
   return ordered;

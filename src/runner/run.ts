@@ -87,6 +87,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   } finally {
     for (const [stageId, outcome] of outcomes) {
       if (outcome.fingerprint) project.runs.saveFingerprint(id, stageId, outcome.fingerprint);
+      if (outcome.artifact) project.runs.copyPlots(id, outcome.artifact.dir);
       if (outcome.metrics) {
         record.stages[stageId].metrics = outcome.metrics;
         for (const [name, value] of Object.entries(outcome.metrics)) record.metrics[`${stageId}.${name}`] = value;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
@@ -68,6 +68,15 @@ export class RunStore {
 
   saveFingerprint(id: string, stage: string, fingerprint: Fingerprint): void {
     writeJsonAtomic(path.join(this.runDir(id), 'fingerprints', `${stage}.json`), fingerprint);
+  }
+
+  /** A stage's `plots/*.svg` (cached or fresh) go beside the record, where reports link to them. */
+  copyPlots(id: string, artifactDir: string): void {
+    const source = path.join(artifactDir, 'plots');
+    if (!existsSync(source)) return;
+    const target = path.join(this.runDir(id), 'plots');
+    mkdirSync(target, { recursive: true });
+    for (const name of readdirSync(source)) copyFileSync(path.join(source, name), path.join(target, name));
   }
 
   fingerprint(id: string, stage: string): Fingerprint | undefined {

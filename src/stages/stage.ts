@@ -11,8 +11,8 @@ export interface Stage<Params = unknown, Value = unknown> {
   kind: string;
   /** Bump whenever a change to the code would change the artifact: it invalidates the cache. */
   implVersion: number;
-  /** Upstream stages (by kind) whose artifacts this one reads. */
-  needs: readonly string[];
+  /** Upstream stages (by kind) whose artifacts this one reads; may depend on the spec. */
+  needs: readonly string[] | ((spec: SpecLike) => string[]);
   /** Whether the spec asks for this stage at all (default: always). */
   enabled?(spec: SpecLike): boolean;
   /** The part of the spec that changes this stage's output — and nothing else. JSON only. */

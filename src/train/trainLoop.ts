@@ -3,7 +3,7 @@ import type { FeatureSet } from '../dataset/featureSet.ts';
 import type { TrainSpec } from '../spec/types.ts';
 import { validationMetrics, type EpochValidation } from './binaryMetrics.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
-import type { TrainableModel, WeightTensor } from './trainableModel.ts';
+import type { OptimizerState, TrainableModel, WeightTensor } from '../engine/backend.ts';
 
 export interface EpochRecord extends Partial<EpochValidation> {
   epoch: number;
@@ -44,7 +44,7 @@ interface LoopState {
   sincePlateauBest: number;
   plateauBest: number;
   weights: WeightTensor[];
-  optimizer: unknown;
+  optimizer: OptimizerState | null;
 }
 
 const EVAL_BATCH = 256;
@@ -84,7 +84,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
   if (resumed) {
     state = resumed;
     model.setWeights(state.weights);
-    model.setOptimizerState(state.optimizer);
+    if (state.optimizer) model.setOptimizerState(state.optimizer);
     options.log?.(`resuming from the checkpoint after epoch ${state.epoch}`);
   }
   const resumedFromEpoch = state.epoch;
