@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DataError } from '../data/errors.ts';
 import { ingestCommonVoice, type IngestCounts } from '../data/ingest.ts';
 import type { Leakage, SplitStats } from '../data/split.ts';
 import type { SplitName } from '../dataset/featureSet.ts';
@@ -61,9 +60,8 @@ export const ingestStage: Stage<IngestParams, IngestValue> = {
       params.split.by === 'release'
         ? { by: 'release' as const, files: RELEASE_FILES }
         : { by: params.split.by, train: params.split.train, val: params.split.val, test: params.split.test };
-    let result;
-    try {
-      result = await ingestCommonVoice(
+    // DataErrors (a malformed row, a path escaping clips/) are UserErrors: exit 2, nothing cached.
+    const result = await ingestCommonVoice(
         {
           root,
           tsv: params.tsv,
@@ -87,10 +85,6 @@ export const ingestStage: Stage<IngestParams, IngestValue> = {
               : ctx.progress(p.clipsChecked, p.clipsToCheck, 'clips checked'),
         },
       );
-    } catch (error) {
-      if (error instanceof DataError) throw new UserError(error.message);
-      throw error;
-    }
     if (result.missingClips.length > 0 && params.on_bad_clip === 'error') {
       throw new UserError(
         `${result.missingClips.length} selected clip${result.missingClips.length === 1 ? ' is' : 's are'} missing from ${path.join(root, 'clips')}`,
