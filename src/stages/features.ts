@@ -156,7 +156,6 @@ export const featuresStage: Stage<FeaturesParams, FeaturesValue> = {
     val_clips: value.clips.val,
     test_clips: value.clips.test,
     skipped: value.skipped.length,
-    ms_per_audio_s: value.msPerAudioSecond,
   }),
 };
 
