@@ -12,6 +12,7 @@ import type { LayerGraph } from './graph.ts';
 import {
   createLibtorchModel,
   libtorchAvailable,
+  libtorchBuilt,
   libtorchInfo,
   setLibtorchThreads,
   type LibtorchModel,
@@ -133,8 +134,7 @@ export function resolveBackend(requested: BackendName): TrainingBackend {
 export const libtorchProvider: BackendProvider = {
   name: 'libtorch',
   probe(): Availability {
-    const a = libtorchAvailable();
-    return a.ok ? { ok: true } : { ok: false, reason: a.reason };
+    return libtorchBuilt();
   },
   load(): TrainingBackend {
     const a = libtorchAvailable();

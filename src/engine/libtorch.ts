@@ -154,6 +154,19 @@ function addon(): NativeAddon {
   return l.addon;
 }
 
+/**
+ * Whether the addon file is there, without loading it (loading libtorch costs ~0.4 s, which a
+ * run served entirely from the cache should not pay just to compute its keys).
+ */
+export function libtorchBuilt(): { ok: true } | { ok: false; reason: string } {
+  if (loaded) return 'error' in loaded ? { ok: false, reason: loaded.error } : { ok: true };
+  const root = packageRoot();
+  const path = process.env.XP_TORCH_ADDON ?? (root ? join(root, ADDON_RELATIVE) : null);
+  if (path && existsSync(path)) return { ok: true };
+  const l = load();
+  return 'error' in l ? { ok: false, reason: l.error } : { ok: true };
+}
+
 export function libtorchAvailable(): LibtorchAvailability {
   const l = load();
   if ('error' in l) return { ok: false, reason: l.error };

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
-import { simpleGit } from 'simple-git';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { libraryVersion } from './fingerprint.ts';
+
+const run = promisify(execFile);
 
 export interface GitState {
   commit: string | null;
@@ -35,25 +38,28 @@ const RECORDED_PACKAGES = [
   '@tensorflow/tfjs-node-gpu',
 ];
 
+/** Commit, branch and dirty state of the project, from plain `git` (a few ms per call). */
 export async function gitState(cwd: string): Promise<GitState> {
-  try {
-    const git = simpleGit({ baseDir: cwd });
-    if (!(await git.checkIsRepo())) return { commit: null, branch: null, dirty: false, diffHash: null };
-    const [commit, branch, status] = await Promise.all([
-      git.revparse(['HEAD']).catch(() => null),
-      git.revparse(['--abbrev-ref', 'HEAD']).catch(() => null),
-      git.status(),
-    ]);
-    const dirty = !status.isClean();
-    let diffHash: string | null = null;
-    if (dirty) {
-      const diff = commit ? await git.diff(['HEAD']) : '';
-      diffHash = createHash('sha256').update(diff).update(status.not_added.join('\n')).digest('hex');
-    }
-    return { commit, branch, dirty, diffHash };
-  } catch {
-    return { commit: null, branch: null, dirty: false, diffHash: null };
+  const none: GitState = { commit: null, branch: null, dirty: false, diffHash: null };
+  const git = (...args: string[]) =>
+    run('git', args, { cwd, maxBuffer: 256 * 2 ** 20 }).then(
+      (r) => r.stdout,
+      () => null,
+    );
+  const [commit, branch, status] = await Promise.all([
+    git('rev-parse', '--verify', '-q', 'HEAD'),
+    git('rev-parse', '--abbrev-ref', 'HEAD'),
+    git('status', '--porcelain=v1', '--untracked-files=all'),
+  ]);
+  if (status === null) return none;
+  const dirty = status.trim() !== '';
+  let diffHash: string | null = null;
+  if (dirty) {
+    const diff = commit ? ((await git('diff', 'HEAD')) ?? '') : '';
+    const untracked = status.split('\n').filter((line) => line.startsWith('??')).join('\n');
+    diffHash = createHash('sha256').update(diff).update(untracked).digest('hex');
   }
+  return { commit: commit?.trim() || null, branch: branch?.trim() || null, dirty, diffHash };
 }
 
 export function environmentFacts(): EnvironmentFacts {

@@ -162,3 +162,14 @@ data:
     ]);
   });
 });
+
+describe('the precompiled validator', () => {
+  it('is generated from the current schema (run `npx tsx scripts/generate-validator.ts` after editing it)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { createHash } = await import('node:crypto');
+    const { SCHEMA_PATH, GENERATED_VALIDATOR } = await import('../../src/spec/schema.ts');
+    const generated = readFileSync(GENERATED_VALIDATOR, 'utf8');
+    const hash = createHash('sha256').update(readFileSync(SCHEMA_PATH, 'utf8')).digest('hex');
+    expect(generated).toContain(`module.exports.schemaHash = "${hash}"`);
+  });
+});
