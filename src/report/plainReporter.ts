@@ -37,6 +37,15 @@ export function plainReporter(write: (line: string) => void): (event: StampedEve
         line(`${event.stage}: ${event.series ?? 'step'} ${event.step}: ${values}`);
         break;
       }
+      case 'trial':
+        if (event.status === 'running' && event.epoch !== undefined) break;
+        line(
+          `${event.stage}: trial ${event.trial} ${event.status}` +
+            (event.objective !== undefined ? ` objective=${formatNumber(event.objective)}` : '') +
+            (event.error ? `: ${event.error}` : '') +
+            (event.status === 'running' ? ` ${JSON.stringify(event.params)}` : ''),
+        );
+        break;
       case 'run-finished':
         line(`run ${event.status} in ${formatDuration(event.durationMs)}`);
         break;
