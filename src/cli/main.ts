@@ -1,19 +1,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BugError, EXIT, UserError } from '../errors.ts';
-import { watchCommand } from '../ui/watchCommand.ts';
-import { diffCommand } from './commands/diff.ts';
-import { gcCommand } from './commands/gc.ts';
-import { lsCommand } from './commands/ls.ts';
-import { reportCommand } from './commands/report.ts';
-import { runCommand } from './commands/run.ts';
-import { showCommand } from './commands/show.ts';
-import { tableCommand } from './commands/table.ts';
-import { validateCommand } from './commands/validate.ts';
-import { whyCommand } from './commands/why.ts';
 import { processOutput, type Output } from './output.ts';
 import { collect } from './specArgs.ts';
 
 /**
+ * Commands are imported when they run: the dashboard (ink, react), the search queue (bullmq)
+ * and the plotting library are large, and `xp run` on a cached spec should start fast.
+ *
  * The one exit site: commands return exit codes or throw; a UserError becomes its message
  * and exit 2, anything else is our bug (stack, exit 70).
  */
@@ -33,7 +26,7 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .option('--json', 'print events as NDJSON on stdout', false)
     .option('--concurrency <n>', 'independent stages run at once', (v) => positiveInt(v, '--concurrency'), 2)
     .action(async (specs: string[], opts) => {
-      exitCode = await runCommand(specs, { set: opts.set, json: opts.json, concurrency: opts.concurrency }, io, argv);
+      exitCode = await (await import('./commands/run.ts')).runCommand(specs, { set: opts.set, json: opts.json, concurrency: opts.concurrency }, io, argv);
     });
 
   program
@@ -42,7 +35,7 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .argument('<run>', 'run reference')
     .option('--json', 'print its events as NDJSON on stdout', false)
     .action(async (ref: string, opts) => {
-      exitCode = await watchCommand(ref, { json: opts.json }, io);
+      exitCode = await (await import('../ui/watchCommand.ts')).watchCommand(ref, { json: opts.json }, io);
     });
 
   program
@@ -51,8 +44,8 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .argument('[specs...]', 'spec files (default: experiments/*.yaml)')
     .option('--set <path=value>', 'override a spec value (repeatable)', collect, [])
     .option('--json', 'machine-readable output', false)
-    .action((specs: string[], opts) => {
-      exitCode = validateCommand(specs, { set: opts.set, json: opts.json }, io, process.env.XP_ROOT ?? process.cwd());
+    .action(async (specs: string[], opts) => {
+      exitCode = (await import('./commands/validate.ts')).validateCommand(specs, { set: opts.set, json: opts.json }, io, process.env.XP_ROOT ?? process.cwd());
     });
 
   program
@@ -60,8 +53,8 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .description('list runs: id, spec, status, headline metric, commit, date')
     .option('--spec <name>', 'only runs of this spec')
     .option('--json', 'machine-readable output', false)
-    .action((opts) => {
-      exitCode = lsCommand({ json: opts.json, spec: opts.spec }, io);
+    .action(async (opts) => {
+      exitCode = (await import('./commands/ls.ts')).lsCommand({ json: opts.json, spec: opts.spec }, io);
     });
 
   program
@@ -69,8 +62,8 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .description('one run in detail (id, id prefix, latest, or <spec>@latest)')
     .argument('<run>', 'run reference')
     .option('--json', 'the whole run record', false)
-    .action((ref: string, opts) => {
-      exitCode = showCommand(ref, { json: opts.json }, io);
+    .action(async (ref: string, opts) => {
+      exitCode = (await import('./commands/show.ts')).showCommand(ref, { json: opts.json }, io);
     });
 
   program
@@ -79,8 +72,8 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .argument('<run>', 'run reference')
     .argument('[stage]', 'one stage (default: all)')
     .option('--json', 'machine-readable output', false)
-    .action((ref: string, stage: string | undefined, opts) => {
-      exitCode = whyCommand(ref, stage, { json: opts.json }, io);
+    .action(async (ref: string, stage: string | undefined, opts) => {
+      exitCode = (await import('./commands/why.ts')).whyCommand(ref, stage, { json: opts.json }, io);
     });
 
   program
@@ -88,8 +81,8 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .description("the paper's Table 1 with these runs beside it (run references or spec files; default: latest run of each spec)")
     .argument('[runs...]', 'run references (id, prefix, latest, <spec>@latest) or spec files')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'md', 'csv']).default('text'))
-    .action((refs: string[], opts) => {
-      exitCode = tableCommand(refs, { format: opts.format }, io);
+    .action(async (refs: string[], opts) => {
+      exitCode = (await import('./commands/table.ts')).tableCommand(refs, { format: opts.format }, io);
     });
 
   program
@@ -99,7 +92,7 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .argument('<runB>', 'run reference')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'md', 'json']).default('text'))
     .action(async (refA: string, refB: string, opts) => {
-      exitCode = await diffCommand(refA, refB, { format: opts.format }, io);
+      exitCode = await (await import('./commands/diff.ts')).diffCommand(refA, refB, { format: opts.format }, io);
     });
 
   program
@@ -107,8 +100,18 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .description('one run as a pull-request comment: Table 1 row, metrics with intervals, confusion matrix, warnings, plots')
     .argument('<run>', 'run reference')
     .addOption(new Option('--format <format>', 'output format').choices(['md', 'text', 'json']).default('md'))
-    .action((ref: string, opts) => {
-      exitCode = reportCommand(ref, { format: opts.format }, io);
+    .action(async (ref: string, opts) => {
+      exitCode = (await import('./commands/report.ts')).reportCommand(ref, { format: opts.format }, io);
+    });
+
+  program
+    .command('worker')
+    .description('serve hyper-parameter search trials queued on Redis (search.executor: bullmq) into this project\'s cache')
+    .requiredOption('--redis <url>', 'Redis URL, e.g. redis://10.0.0.5:6379')
+    .option('--root <dir>', 'project root shared with the search (default: XP_ROOT, else the current directory)')
+    .option('--lock-ms <ms>', "a dead worker's trial is handed to another after about this long", (v) => positiveInt(v, '--lock-ms', 1000), 30_000)
+    .action(async (opts) => {
+      exitCode = await (await import('./commands/worker.ts')).workerCommand({ redis: opts.redis, root: opts.root, lockMs: opts.lockMs }, io);
     });
 
   program
@@ -116,8 +119,8 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .description('remove cache entries no run references, and debris of crashed processes')
     .option('--dry-run', 'only list what would be removed', false)
     .option('--json', 'machine-readable output', false)
-    .action((opts) => {
-      exitCode = gcCommand({ dryRun: opts.dryRun, json: opts.json }, io);
+    .action(async (opts) => {
+      exitCode = (await import('./commands/gc.ts')).gcCommand({ dryRun: opts.dryRun, json: opts.json }, io);
     });
 
   try {
@@ -143,8 +146,8 @@ function exitFor(error: unknown, io: Output): number {
   return EXIT.bug;
 }
 
-function positiveInt(value: string, flag: string): number {
+function positiveInt(value: string, flag: string, min = 1): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} must be a positive integer, got "${value}"`);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be an integer ≥ ${min}, got "${value}"`);
   return n;
 }

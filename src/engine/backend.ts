@@ -136,17 +136,28 @@ export const libtorchProvider: BackendProvider = {
   probe(): Availability {
     return libtorchBuilt();
   },
+  // The addon itself (dlopen of libtorch, ~0.4–0.8 s) loads on first real use, not here:
+  // computing a train stage's key only needs the backend's name.
   load(): TrainingBackend {
-    const a = libtorchAvailable();
-    if (!a.ok) throw new UserError(`libtorch backend unavailable: ${a.reason}`);
+    const available = () => {
+      const a = libtorchAvailable();
+      if (!a.ok) throw new UserError(`libtorch backend unavailable: ${a.reason}`);
+    };
     return {
       name: 'libtorch',
       describe: () => {
+        available();
         const i = libtorchInfo();
         return `libtorch ${i.torchVersion} (OpenMP, ${i.threads} thread${i.threads === 1 ? '' : 's'})`;
       },
-      setThreads: (n) => setLibtorchThreads(n),
-      createModel: (graph, options): LibtorchModel => createLibtorchModel(graph, options),
+      setThreads: (n) => {
+        available();
+        setLibtorchThreads(n);
+      },
+      createModel: (graph, options): LibtorchModel => {
+        available();
+        return createLibtorchModel(graph, options);
+      },
     };
   },
 };

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Output } from '../cli/output.ts';
 import { plainReporter } from '../report/plainReporter.ts';
 import type { RunEvents } from '../runner/events.ts';
-import { startDashboard, type DashboardHandle } from './dashboard.tsx';
+import type { DashboardHandle, startDashboard as StartDashboard } from './dashboard.tsx';
 
 /**
  * How `xp run` shows a run: the Ink dashboard on an interactive terminal, plain timestamped
@@ -59,8 +59,11 @@ export function plotsDirOf(root: string): (runId: string) => string | undefined 
   return (runId) => (existsSync(path.join(root, 'runs', runId, 'plots')) ? `runs/${runId}/plots/` : undefined);
 }
 
-export function createRunReporter(io: Output, options: RunReporterOptions): RunReporter {
-  return wantsDashboard(io, options) ? dashboardReporter(options) : plainRunReporter(io, options.json);
+/** Async because the dashboard (ink, react) is only loaded when it will be shown. */
+export async function createRunReporter(io: Output, options: RunReporterOptions): Promise<RunReporter> {
+  if (!wantsDashboard(io, options)) return plainRunReporter(io, options.json);
+  const { startDashboard } = await import('./dashboard.tsx');
+  return dashboardReporter(options, startDashboard);
 }
 
 function plainRunReporter(io: Output, json: boolean): RunReporter {
@@ -79,7 +82,7 @@ function plainRunReporter(io: Output, json: boolean): RunReporter {
   };
 }
 
-function dashboardReporter(options: RunReporterOptions): RunReporter {
+function dashboardReporter(options: RunReporterOptions, startDashboard: typeof StartDashboard): RunReporter {
   const stdout = options.stdout ?? process.stdout;
   let dashboard: DashboardHandle | undefined;
   return {

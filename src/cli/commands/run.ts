@@ -27,7 +27,7 @@ export async function runCommand(files: string[], options: RunCommandOptions, io
   const loaded = loadSpecsOrThrow(targets, options.set, project.root);
   const controller = new AbortController();
   // TTY and not --json: the Ink dashboard; otherwise plain lines on stderr / NDJSON on stdout.
-  const reporter = createRunReporter(io, { json: options.json, root: project.root });
+  const reporter = await createRunReporter(io, { json: options.json, root: project.root });
   let interrupts = 0;
   const onSignal = () => {
     interrupts++;
