@@ -80,9 +80,10 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .command('table')
     .description("the paper's Table 1 with these runs beside it (run references or spec files; default: latest run of each spec)")
     .argument('[runs...]', 'run references (id, prefix, latest, <spec>@latest) or spec files')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'md', 'csv']).default('text'))
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'md', 'csv', 'json']).default('text'))
+    .option('--json', 'same as --format json', false)
     .action(async (refs: string[], opts) => {
-      exitCode = (await import('./commands/table.ts')).tableCommand(refs, { format: opts.format }, io);
+      exitCode = (await import('./commands/table.ts')).tableCommand(refs, { format: opts.json ? 'json' : opts.format }, io);
     });
 
   program
@@ -91,8 +92,9 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .argument('<runA>', 'run reference')
     .argument('<runB>', 'run reference')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'md', 'json']).default('text'))
+    .option('--json', 'same as --format json', false)
     .action(async (refA: string, refB: string, opts) => {
-      exitCode = await (await import('./commands/diff.ts')).diffCommand(refA, refB, { format: opts.format }, io);
+      exitCode = await (await import('./commands/diff.ts')).diffCommand(refA, refB, { format: opts.json ? 'json' : opts.format }, io);
     });
 
   program
@@ -100,8 +102,9 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .description('one run as a pull-request comment: Table 1 row, metrics with intervals, confusion matrix, warnings, plots')
     .argument('<run>', 'run reference')
     .addOption(new Option('--format <format>', 'output format').choices(['md', 'text', 'json']).default('md'))
+    .option('--json', 'same as --format json', false)
     .action(async (ref: string, opts) => {
-      exitCode = (await import('./commands/report.ts')).reportCommand(ref, { format: opts.format }, io);
+      exitCode = (await import('./commands/report.ts')).reportCommand(ref, { format: opts.json ? 'json' : opts.format }, io);
     });
 
   program

@@ -74,13 +74,32 @@ function summary({ record }: RunResult): string {
   const stages = Object.entries(record.stages);
   const cached = stages.filter(([, s]) => s.status === 'cached').length;
   const rows = stages.map(([id, s]) => [id, s.status, s.key?.slice(0, 12) ?? '–', formatDuration(s.durationMs)]);
-  const metrics = Object.entries(record.metrics).map(([name, value]) => `  ${name} = ${Number.isInteger(value) ? value : value.toFixed(4)}`);
+  const metrics = headlineMetrics(record.metrics);
   return [
     '',
     `run ${record.id}: ${record.status} in ${formatDuration(record.durationMs)} (${cached}/${stages.length} stages from cache)`,
     stages.length ? table(['stage', 'status', 'key', 'time'], rows) : 'no stages in this plan',
-    ...(metrics.length ? ['metrics:', ...metrics] : []),
+    ...(metrics.length ? ['metrics (all of them: xp show ' + record.id + '):', ...metrics] : []),
     ...(record.warnings.length ? ['warnings:', ...record.warnings.map((w) => `  ${w}`)] : []),
     `record: runs/${record.id}/run.json`,
   ].join('\n');
+}
+
+/**
+ * The numbers worth a glance at the end of a run: test metrics with their intervals, then
+ * training/search outcomes. Everything else is in the record (`xp show`).
+ */
+function headlineMetrics(metrics: Record<string, number>): string[] {
+  const lines: string[] = [];
+  const format = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(4));
+  for (const [name, value] of Object.entries(metrics)) {
+    if (!/^(eval\.(accuracy|precision|recall|f1|roc_auc)|train\.(epochs|val_f1|val_accuracy)|search\.(best_objective|trials_done|trials_failed))$/.test(name)) continue;
+    const lo = metrics[`${name}_lo`];
+    const hi = metrics[`${name}_hi`];
+    lines.push(`  ${name} = ${format(value)}${lo !== undefined && hi !== undefined ? ` [${format(lo)}, ${format(hi)}]` : ''}`);
+  }
+  if (lines.length === 0) {
+    for (const [name, value] of Object.entries(metrics).slice(0, 12)) lines.push(`  ${name} = ${format(value)}`);
+  }
+  return lines;
 }

@@ -11,10 +11,11 @@ import { loadSpecsOrThrow } from '../specArgs.ts';
  * latest, <spec>@latest) or a spec file, meaning that spec's latest run. With no arguments:
  * the latest run of every spec that has runs, the paper's specs first.
  */
-export function tableCommand(refs: string[], options: { format: Table1Format }, io: Output): number {
+export function tableCommand(refs: string[], options: { format: Table1Format | 'json' }, io: Output): number {
   const project = openProject();
   const records = refs.length ? refs.map((ref) => resolveRunOrSpec(project, ref)) : latestOfEachSpec(project);
-  io.out(formatTable1(table1Entries(records, project.cache), options.format));
+  const entries = table1Entries(records, project.cache);
+  io.out(options.format === 'json' ? JSON.stringify(entries, null, 2) : formatTable1(entries, options.format));
   return 0;
 }
 
