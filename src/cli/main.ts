@@ -87,6 +87,16 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     });
 
   program
+    .command('predict')
+    .description("classify audio files with a run's trained model (decoded with the run's feature parameters)")
+    .argument('<run>', 'run reference')
+    .argument('<files...>', 'audio files (mp3, flac, wav)')
+    .option('--json', 'machine-readable output', false)
+    .action(async (ref: string, files: string[], opts) => {
+      exitCode = await (await import('./commands/predict.ts')).predictCommand(ref, files, { json: opts.json }, io);
+    });
+
+  program
     .command('diff')
     .description('what differs between two runs: spec, stage keys and why, metrics with a paired test, commits, environment, timings')
     .argument('<runA>', 'run reference')
@@ -115,6 +125,15 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .option('--lock-ms <ms>', "a dead worker's trial is handed to another after about this long", (v) => positiveInt(v, '--lock-ms', 1000), 30_000)
     .action(async (opts) => {
       exitCode = await (await import('./commands/worker.ts')).workerCommand({ redis: opts.redis, root: opts.root, lockMs: opts.lockMs }, io);
+    });
+
+  program
+    .command('ci')
+    .description('pull-request review: run the experiments changed since --base (and their base versions), write a markdown report')
+    .requiredOption('--base <ref>', 'git ref to compare with, e.g. origin/main or HEAD~1')
+    .option('--out <file>', 'where to write the markdown report', 'xp-report.md')
+    .action(async (opts) => {
+      exitCode = await (await import('./commands/ci.ts')).ciCommand({ base: opts.base, out: opts.out }, io, argv);
     });
 
   program
