@@ -1,11 +1,11 @@
 /**
  * Training backends: which engine trains a layer graph (graph.ts).
  *
- * Implemented: `libtorch` (native/torch addon). The TF.js backends (`tfjs-node-gpu`, `tfjs-node`,
- * `wasm`, `cpu`) are named here so specs and CLI flags can already use them, but nothing
- * provides them yet: requesting one throws "backend X is not installed/implemented yet". To add
- * one, implement `BackendProvider` and call `registerBackend` (e.g. from src/engine/tfjs.ts);
- * `resolveBackend('auto')` then considers it in `AUTO_ORDER`.
+ * Providers: `libtorch` (the native/torch addon, fast on CPU), and the TF.js engines in tfjs.ts:
+ * `wasm` (always installed; xp registers its own kernels for what tfjs-wasm lacks), `cpu` (pure
+ * JS, slow), and `tfjs-node` / `tfjs-node-gpu`, used when the user has installed those packages.
+ * `resolveBackend('auto')` takes the first available in `AUTO_ORDER`. Weights are exchanged in
+ * Keras layout, so a model trained on one engine predicts on any other.
  */
 import { UserError } from '../errors.ts';
 import type { LayerGraph } from './graph.ts';
@@ -19,14 +19,15 @@ import {
   type OptimizerState,
   type WeightTensor,
 } from './libtorch.ts';
+import { tfjsProviders } from './tfjs.ts';
 
 export type BackendName = 'auto' | 'libtorch' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
 export type ConcreteBackend = Exclude<BackendName, 'auto'>;
 
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'libtorch', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
 
-/** The order in which `auto` tries backends: fastest first. */
-export const AUTO_ORDER: readonly ConcreteBackend[] = ['libtorch', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+/** The order in which `auto` tries backends: fastest first (a GPU beats libtorch on the CPU). */
+export const AUTO_ORDER: readonly ConcreteBackend[] = ['tfjs-node-gpu', 'libtorch', 'tfjs-node', 'wasm', 'cpu'];
 
 export type { OptimizerState, WeightTensor };
 
@@ -163,3 +164,5 @@ export const libtorchProvider: BackendProvider = {
 };
 
 registerBackend(libtorchProvider);
+// TF.js engines (src/engine/tfjs.ts): wasm and cpu ship with xp; tfjs-node(-gpu) when installed.
+for (const p of tfjsProviders) registerBackend(p);

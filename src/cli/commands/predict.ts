@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { resolveBackend, isBackendName, type TrainingBackend } from '../../engine/backend.ts';
+import { UserError } from '../../errors.ts';
+import { createClipTools, extractClip, type ClipParams } from '../../features/extractClip.ts';
+import { loadModel, type SavedModel } from '../../model/savedModel.ts';
+import { openProject } from '../../runner/project.ts';
+import type { Output } from '../output.ts';
+
+export interface PredictResult {
+  path: string;
+  label?: 'male' | 'female';
+  p?: number;
+  error?: string;
+}
+
+/** The engine a saved model was trained with, from its `backend` description (e.g. "libtorch 1.13.0 (…)"). */
+function trainedWith(description: string): string | null {
+  for (const [prefix, name] of [
+    ['libtorch', 'libtorch'],
+    ['tfjs-wasm', 'wasm'],
+    ['tfjs-cpu', 'cpu'],
+    ['tfjs-node-gpu', 'tfjs-node-gpu'],
+    ['tfjs-node', 'tfjs-node'],
+  ] as const) {
+    if (description.startsWith(prefix)) return name;
+  }
+  return null;
+}
+
+/** The run's own backend if it can be used here, else any available one (weights are engine-neutral). */
+function pickBackend(saved: SavedModel): TrainingBackend {
+  const own = trainedWith(saved.backend ?? '');
+  if (own && isBackendName(own)) {
+    try {
+      return resolveBackend(own);
+    } catch {
+      /* fall through to auto */
+    }
+  }
+  return resolveBackend('auto');
+}
+
+/**
+ * `xp predict <run> file...`: the run's model (the one its eval stage evaluated) on audio files.
+ * Each file is decoded in-process with the run's feature parameters and normalised with the
+ * training split's statistics. Exit 2 if any file could not be read or decoded (the others are
+ * still reported).
+ */
+export async function predictCommand(ref: string, files: string[], options: { json: boolean }, io: Output): Promise<number> {
+  if (files.length === 0) throw new UserError('xp predict needs at least one audio file');
+  const project = openProject();
+  const record = project.runs.resolve(ref);
+  const key = record.stages.search?.key ?? record.stages.train?.key;
+  if (!key) throw new UserError(`run ${record.id} has no trained model (no train or search stage with a key)`);
+  const modelDir = path.join(project.cache.entryDir(key), 'model');
+  let loaded: ReturnType<typeof loadModel>;
+  try {
+    loaded = loadModel(modelDir);
+  } catch (e) {
+    throw new UserError(`run ${record.id}: cannot load its model from ${modelDir} (was the cache collected?)`, [e instanceof Error ? e.message : String(e)]);
+  }
+  const { model: saved, weights } = loaded;
+  const f = saved.features;
+  const params: ClipParams = {
+    kind: f.kind,
+    sampleRate: f.sample_rate,
+    nFft: f.n_fft,
+    windowMs: f.window_ms,
+    hopMs: f.hop_ms,
+    nMels: f.n_mels,
+    nMfcc: f.n_mfcc,
+    fmin: f.fmin,
+    fmax: f.fmax,
+    targetRate: f.sample_rate,
+    trim: { enabled: f.trim_silence.enabled, topDb: f.trim_silence.top_db },
+    frames: f.frames,
+    resampleQuality: f.resample_quality,
+  };
+  const backend = pickBackend(saved);
+  const model = backend.createModel(saved.graph, { seed: 0 });
+  const tools = await createClipTools();
+  const results: PredictResult[] = [];
+  try {
+    model.setWeights(weights);
+    const { mean, std, kind } = saved.normalization;
+    for (const file of files) {
+      try {
+        let bytes: Uint8Array;
+        try {
+          bytes = new Uint8Array(readFileSync(file));
+        } catch (e) {
+          throw new Error(`cannot read: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        const clip = await extractClip(bytes, params, tools);
+        const x = clip.data;
+        const coeffs = clip.coeffs;
+        if (kind !== 'none') {
+          for (let r = 0; r < clip.frames; r++) {
+            const row = r * coeffs;
+            if (r >= clip.validFrames) {
+              x.fill(0, row, row + coeffs);
+              continue;
+            }
+            for (let c = 0; c < coeffs; c++) x[row + c] = (x[row + c] - mean[c]) / std[c];
+          }
+        }
+        const p = model.predict(x, 1)[0];
+        results.push({ path: file, label: p >= 0.5 ? saved.output.positive : saved.output.negative, p });
+      } catch (e) {
+        results.push({ path: file, error: e instanceof Error ? e.message.split('\n')[0] : String(e) });
+      }
+    }
+  } finally {
+    model.dispose();
+    await tools.close();
+  }
+  if (options.json) {
+    io.out(JSON.stringify({ run: record.id, backend: backend.name, results }, null, 2));
+  } else {
+    const width = Math.max(...results.map((r) => r.path.length));
+    for (const r of results) {
+      if (r.error === undefined) io.out(`${r.path.padEnd(width)}  ${r.label!.padEnd(6)}  p=${r.p!.toFixed(2)}`);
+    }
+  }
+  const failed = results.filter((r) => r.error !== undefined);
+  if (failed.length) {
+    throw new UserError(
+      failed.length === 1 ? `cannot decode ${failed[0].path}: ${failed[0].error}` : `${failed.length} files could not be decoded`,
+      failed.length === 1 ? [] : failed.map((r) => `${r.path}: ${r.error}`),
+    );
+  }
+  return 0;
+}
