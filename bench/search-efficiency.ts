@@ -1,0 +1,194 @@
+/**
+ * Search efficiency: npx tsx bench/search-efficiency.ts [--seeds 5] [--parallel 2] [--epochs 30]
+ *   [--asha-min 1,3] [--eta 3]
+ *
+ * On the embedded corpus (data/cv-mini) with the cnn-lstm-tuned spec (CNN-LSTM, early
+ * stopping as configured), a grid of 2 filter sets × 2 LSTM sizes × 3 learning rates × 3 batch
+ * sizes = 36 configurations is searched with grid, random, tpe and asha (η = 3, min 1 epoch),
+ * each given the grid's 36 configurations as its trial budget (asha once per --asha-min, its
+ * bottom rung). For each method: the compute — epochs trained, counted per job as the epochs
+ * its own training needed (a continued ASHA job counts only the epochs after the checkpoint it
+ * continues; a repeated configuration counts once) — spent, in the method's job
+ * order, until some job first reports a validation F1 within 0.5 point of the grid's best
+ * (for asha, a job at any rung). Grid's reference cost is its whole grid (it must run every
+ * point to know its best).
+ *
+ * All methods share one cache: a configuration trained to the same epochs is the same trial
+ * key whichever method asks for it, so it is trained once; the compute each method *would*
+ * spend is taken from the trial entries. random, tpe and asha are repeated over several
+ * proposal seeds (the order of proposals; trial seeds stay the spec's, so trials are shared).
+ * Prints the table and one JSON line.
+ */
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { resolveBackend } from '../src/engine/backend.ts';
+import { RunEvents } from '../src/runner/events.ts';
+import { openProject } from '../src/runner/project.ts';
+import { runExperiment } from '../src/runner/run.ts';
+import { runSearch, type SearchOutcome } from '../src/search/driver.ts';
+import { LocalProcessPool } from '../src/search/pool.ts';
+import { parseSpace } from '../src/search/space.ts';
+import { loadSpec } from '../src/spec/load.ts';
+import type { SearchSpec, Spec } from '../src/spec/types.ts';
+import { featuresStage } from '../src/stages/features.ts';
+import { ingestStage } from '../src/stages/ingest.ts';
+import type { Stage } from '../src/stages/stage.ts';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({
+  options: {
+    seeds: { type: 'string', default: '5' },
+    parallel: { type: 'string', default: '2' },
+    epochs: { type: 'string', default: '30' },
+    'asha-min': { type: 'string', default: '1,3' },
+    eta: { type: 'string', default: '3' },
+  },
+});
+const SEEDS = Number(args.seeds);
+const PARALLEL = Number(args.parallel);
+const TOLERANCE = 0.005;
+
+const root = path.join(repoRoot, 'bench', 'out', 'search-project');
+mkdirSync(root, { recursive: true });
+if (!existsSync(path.join(root, 'data'))) symlinkSync(path.join(repoRoot, 'data'), path.join(root, 'data'));
+const loaded = loadSpec(path.join(repoRoot, 'experiments', 'cnn-lstm-tuned.yaml'), { cwd: root, env: {} });
+if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => d.message).join('\n'));
+const project = openProject(root);
+const prep = await runExperiment({
+  project,
+  loaded: loaded.value,
+  stages: [ingestStage as Stage, featuresStage as Stage],
+  events: new RunEvents(),
+  signal: new AbortController().signal,
+  command: ['bench/search-efficiency.ts'],
+});
+const featuresKey = prep.outcomes.get('features')?.artifact?.key;
+if (!featuresKey) throw new Error(`features failed: ${JSON.stringify(prep.record.stages.features)}`);
+
+const SPACE: SearchSpec['space'] = {
+  'model.conv.filters': [
+    [16, 32],
+    [32, 64],
+  ],
+  'model.lstm.units': [32, 64],
+  'train.lr': [0.0003, 0.001, 0.003],
+  'train.batch_size': [16, 32, 64],
+};
+const base = loaded.value.spec;
+const backend = resolveBackend(base.engine.backend).name;
+const threads = 1;
+
+function specFor(method: SearchSpec['method'], ashaMin = 1): Spec {
+  return {
+    ...base,
+    train: { ...base.train, epochs: Number(args.epochs) },
+    engine: { ...base.engine, threads },
+    search: { ...base.search!, method, trials: 36, parallel: PARALLEL, space: SPACE, asha: { min_epochs: ashaMin, reduction_factor: Number(args.eta) }, proposals: 'random' },
+  };
+}
+
+async function run(method: SearchSpec['method'], proposalSeed?: number, ashaMin?: number): Promise<{ outcome: SearchOutcome; seconds: number }> {
+  const spec = specFor(method, ashaMin);
+  const executor = new LocalProcessPool(PARALLEL, { cacheHome: project.cache.home, threads });
+  const started = performance.now();
+  try {
+    const outcome = await runSearch({ spec, space: parseSpace(spec), cache: project.cache, featuresKey: featuresKey!, backend, threads, executor, signal: new AbortController().signal, proposalSeed });
+    return { outcome, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await executor.close();
+  }
+}
+
+/** Epochs each job's own training needs (continued ASHA jobs: only those after the checkpoint). */
+function jobCosts(outcome: SearchOutcome): number[] {
+  return outcome.jobs.map((job) => {
+    const epochs = job.value?.history.length ?? 0;
+    const from = job.value?.continues ? outcome.jobs.find((j) => j.key === job.value!.continues)?.value?.history.length ?? 0 : 0;
+    return epochs - from;
+  });
+}
+
+function costToReach(outcome: SearchOutcome, threshold: number): { epochs: number | null; total: number; best: number } {
+  const costs = jobCosts(outcome);
+  const seen = new Set<string>();
+  let spent = 0;
+  let reached: number | null = null;
+  let best = -Infinity;
+  outcome.jobs.forEach((job, i) => {
+    if (!seen.has(job.key)) spent += costs[i];
+    seen.add(job.key);
+    if (job.objective !== null && job.status !== 'failed') best = Math.max(best, job.objective);
+    if (reached === null && job.objective !== null && job.status !== 'failed' && job.objective >= threshold) reached = spent;
+  });
+  return { epochs: reached, total: spent, best };
+}
+
+console.log(`search efficiency on cv-mini: 36-point grid, ${Number(args.epochs)} epochs max, ${os.availableParallelism()} cores, parallel ${PARALLEL}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+const grid = await run('grid');
+const gridBest = Math.max(...grid.outcome.trials.map((t) => t.objective ?? -Infinity));
+const threshold = gridBest - TOLERANCE;
+const gridCost = costToReach(grid.outcome, threshold);
+console.log(`grid: ${grid.outcome.trials.length} trials, best val_f1 ${gridBest.toFixed(4)}, ${gridCost.total} epochs in all (${grid.seconds.toFixed(0)} s wall, trials trained now or cached)`);
+
+interface Row {
+  method: string;
+  seeds: number;
+  reached: number;
+  meanEpochs: number | null;
+  medianEpochs: number | null;
+  fractionOfGrid: number | null;
+  meanTotal: number;
+  bestMean: number;
+}
+const rows: Row[] = [
+  { method: 'grid', seeds: 1, reached: 1, meanEpochs: gridCost.total, medianEpochs: gridCost.total, fractionOfGrid: 1, meanTotal: gridCost.total, bestMean: gridBest },
+];
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const variants = [
+  { method: 'random' as const, label: 'random' },
+  { method: 'tpe' as const, label: 'tpe' },
+  ...String(args['asha-min']).split(',').map((m) => ({ method: 'asha' as const, label: `asha/${m}`, ashaMin: Number(m) })),
+];
+for (const { method, label, ashaMin } of variants as { method: SearchSpec['method']; label: string; ashaMin?: number }[]) {
+  const costs: number[] = [];
+  const totals: number[] = [];
+  const bests: number[] = [];
+  for (let seed = 0; seed < SEEDS; seed++) {
+    const { outcome, seconds } = await run(method, base.seed + seed, ashaMin);
+    const cost = costToReach(outcome, threshold);
+    totals.push(cost.total);
+    bests.push(cost.best);
+    if (cost.epochs !== null) costs.push(cost.epochs);
+    const rungs = method === 'asha' ? ` rungs ${outcome.rungs.join('/')},` : '';
+    console.log(`  ${label} seed ${base.seed + seed}:${rungs} ${cost.epochs === null ? 'never reached' : `reached after ${cost.epochs} epochs`} (${cost.total} epochs in all, best ${cost.best.toFixed(4)}, ${seconds.toFixed(0)} s wall)`);
+  }
+  const mean = costs.length ? costs.reduce((a, b) => a + b, 0) / costs.length : null;
+  rows.push({
+    method: label,
+    seeds: SEEDS,
+    reached: costs.length,
+    meanEpochs: mean,
+    medianEpochs: costs.length ? median(costs) : null,
+    fractionOfGrid: mean === null ? null : mean / gridCost.total,
+    meanTotal: totals.reduce((a, b) => a + b, 0) / totals.length,
+    bestMean: bests.reduce((a, b) => a + b, 0) / bests.length,
+  });
+}
+
+const pad = (s: string, n: number) => s.padStart(n);
+console.log(`\ncompute to come within 0.5 point of grid's best val_f1 (${gridBest.toFixed(4)} → threshold ${threshold.toFixed(4)}):`);
+console.log(`${'method'.padEnd(10)}${pad('reached', 10)}${pad('mean epochs', 13)}${pad('median', 9)}${pad('% of grid', 11)}${pad('budget used', 13)}${pad('best f1', 9)}`);
+for (const r of rows) {
+  console.log(
+    `${r.method.padEnd(10)}${pad(`${r.reached}/${r.seeds}`, 10)}${pad(r.meanEpochs === null ? '–' : r.meanEpochs.toFixed(1), 13)}${pad(r.medianEpochs === null ? '–' : r.medianEpochs.toFixed(0), 9)}` +
+      `${pad(r.fractionOfGrid === null ? '–' : `${(r.fractionOfGrid * 100).toFixed(1)}%`, 11)}${pad(r.meanTotal.toFixed(0), 13)}${pad(r.bestMean.toFixed(4), 9)}`,
+  );
+}
+console.log('(mean/median over the seeds that reached the threshold; "budget used" = epochs of the whole 36-trial run; target ≤ 25% of grid for tpe and asha)');
+console.log(JSON.stringify({ bench: 'search-efficiency', gridBest, threshold, rows }));
