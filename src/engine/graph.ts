@@ -14,14 +14,10 @@
  * - the output is `dense` with 1 unit and sigmoid activation (probability of the positive class).
  */
 
-export interface ModelSpec {
-  kind: 'cnn' | 'cnn-lstm' | 'lstm-cnn';
-  conv: { filters: number[]; kernel: number; pool: number };
-  lstm: { units: number };
-  dense: { units: number };
-  dropout: number;
-  batch_norm: boolean;
-}
+import type { ModelSpec } from '../spec/types.ts';
+
+/** The spec's `model` section: what the graph is built from. */
+export type { ModelSpec };
 
 /** Input feature matrix of one example: `frames` time steps × `coeffs` features. */
 export interface InputSize {

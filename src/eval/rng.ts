@@ -3,17 +3,7 @@
  * machine and Node version (Math.random cannot be seeded).
  */
 
-/** mulberry32: floats in [0, 1) from a 32-bit seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../data/rng.ts';
 
 /** A 32-bit seed from a seed and a purpose, so different purposes draw independent streams. */
 export function mixSeed(seed: number, purpose: string): number {

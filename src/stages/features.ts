@@ -61,21 +61,7 @@ export const featuresStage: Stage<FeaturesParams, FeaturesValue> = {
     const { features: f, augment, on_bad_clip } = ctx.params;
     const clipsDir = path.resolve(ctx.root, spec(ctx.spec).data.root, 'clips');
     const clips = ingestedClips(inputs.ingest.dir);
-    const base: ClipParams = {
-      kind: f.kind,
-      sampleRate: f.sample_rate,
-      nFft: f.n_fft,
-      windowMs: f.window_ms,
-      hopMs: f.hop_ms,
-      nMels: f.n_mels,
-      nMfcc: f.n_mfcc,
-      fmin: f.fmin,
-      fmax: f.fmax,
-      targetRate: f.sample_rate,
-      trim: { enabled: f.trim_silence.enabled, topDb: f.trim_silence.top_db },
-      frames: f.frames,
-      resampleQuality: f.resample_quality,
-    };
+    const base = clipParamsFor(f);
     const coeffs = f.kind === 'mfcc' ? f.n_mfcc : f.n_mels;
 
     // The job list, in the order the shards are written: split by split, TSV order within,
@@ -158,6 +144,25 @@ export const featuresStage: Stage<FeaturesParams, FeaturesValue> = {
     skipped: value.skipped.length,
   }),
 };
+
+/** The per-clip pipeline's parameters for a spec's features section (also used by `xp predict`). */
+export function clipParamsFor(f: Omit<FeaturesSpec, 'workers'>): ClipParams {
+  return {
+    kind: f.kind,
+    sampleRate: f.sample_rate,
+    nFft: f.n_fft,
+    windowMs: f.window_ms,
+    hopMs: f.hop_ms,
+    nMels: f.n_mels,
+    nMfcc: f.n_mfcc,
+    fmin: f.fmin,
+    fmax: f.fmax,
+    targetRate: f.sample_rate,
+    trim: { enabled: f.trim_silence.enabled, topDb: f.trim_silence.top_db },
+    frames: f.frames,
+    resampleQuality: f.resample_quality,
+  };
+}
 
 /** Per-clip augmentation values, drawn from the spec's ranges by (seed, clip, copy) alone. */
 export function drawAugmentation(augment: AugmentSpec, seed: number, clipPath: string, copy: number): ClipAugment {

@@ -1,15 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
-import type { Output } from '../../src/cli/output.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { libtorchAvailable } from '../../src/engine/libtorch.ts';
 import { miniSpec, writeMiniCorpus } from '../fixtures/miniCorpus.ts';
-import { useTempDirs } from '../fixtures/tempProject.ts';
+import { useXpRoot, xp } from '../fixtures/xpProject.ts';
 
-const tempDir = useTempDirs();
-const savedRoot = process.env.XP_ROOT;
+const currentRoot = useXpRoot();
 let root: string;
 
 const git = (...args: string[]) =>
@@ -20,8 +17,7 @@ const git = (...args: string[]) =>
   });
 
 beforeEach(() => {
-  root = tempDir();
-  process.env.XP_ROOT = root;
+  root = currentRoot();
   writeMiniCorpus(root, 12);
   mkdirSync(path.join(root, 'experiments'));
   writeFileSync(path.join(root, '.gitignore'), '.xp/\nruns/\ncorpus/\n');
@@ -31,17 +27,6 @@ beforeEach(() => {
   git('add', '.');
   git('commit', '-qm', 'base');
 });
-afterEach(() => {
-  if (savedRoot === undefined) delete process.env.XP_ROOT;
-  else process.env.XP_ROOT = savedRoot;
-});
-
-async function xp(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: Output = { out: (t) => (stdout += t + '\n'), err: (t) => (stderr += t + '\n'), isTTY: false };
-  return { code: await main(argv, io), stdout, stderr };
-}
 
 describe('xp ci', () => {
   it('reports that nothing changed when no experiment changed', async () => {

@@ -1,35 +1,19 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
-import type { Output } from '../../src/cli/output.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { RunEvents } from '../../src/runner/events.ts';
 import { openProject } from '../../src/runner/project.ts';
 import { runExperiment } from '../../src/runner/run.ts';
 import type { Spec } from '../../src/spec/types.ts';
-import { useTempDirs } from '../fixtures/tempProject.ts';
+import { useXpRoot, xp } from '../fixtures/xpProject.ts';
 import { toyStages, type ToySpec } from '../fixtures/toyPipeline.ts';
 
-const tempDir = useTempDirs();
+const currentRoot = useXpRoot();
 let root: string;
-const savedRoot = process.env.XP_ROOT;
-
 beforeEach(() => {
-  root = tempDir();
-  process.env.XP_ROOT = root;
-});
-afterEach(() => {
-  if (savedRoot === undefined) delete process.env.XP_ROOT;
-  else process.env.XP_ROOT = savedRoot;
+  root = currentRoot();
 });
 
-async function xp(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: Output = { out: (t) => (stdout += t.endsWith('\n') ? t : t + '\n'), err: (t) => (stderr += t.endsWith('\n') ? t : t + '\n'), isTTY: false };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
 
 async function toyRun(toy: Partial<ToySpec['toy']> = {}) {
   if (!existsSync(path.join(root, 'numbers.txt'))) writeFileSync(path.join(root, 'numbers.txt'), '1 2 3\n');

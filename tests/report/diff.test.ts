@@ -1,32 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
-import type { Output } from '../../src/cli/output.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/eval/rng.ts';
 import { openProject } from '../../src/runner/project.ts';
 import type { RunRecord } from '../../src/runner/runStore.ts';
 import { diffRuns, diffValues, formatDiff } from '../../src/report/diff.ts';
-import { useTempDirs } from '../fixtures/tempProject.ts';
+import { useXpRoot, xp } from '../fixtures/xpProject.ts';
 import { gitCommits, outputs, testClips, writePipelineRun } from './fabricate.ts';
 
-const tempDir = useTempDirs();
+const currentRoot = useXpRoot();
 let root: string;
-const savedRoot = process.env.XP_ROOT;
 beforeEach(() => {
-  root = tempDir();
-  process.env.XP_ROOT = root;
-});
-afterEach(() => {
-  if (savedRoot === undefined) delete process.env.XP_ROOT;
-  else process.env.XP_ROOT = savedRoot;
+  root = currentRoot();
 });
 
-async function xp(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: Output = { out: (t) => (stdout += t.endsWith('\n') ? t : t + '\n'), err: (t) => (stderr += t.endsWith('\n') ? t : t + '\n'), isTTY: false };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
 
 const CLIPS = testClips(30, 4);
 const rng = mulberry32(5);

@@ -1,33 +1,18 @@
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
-import type { Output } from '../../src/cli/output.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { evaluate, PREDICTIONS_FILE, writePredictionsCsv } from '../../src/eval/evaluate.ts';
 import { confusionMatrixSvg, rocCurveSvg, writePlots } from '../../src/eval/plots.ts';
 import { openProject } from '../../src/runner/project.ts';
 import { buildRunReport, formatRunReport } from '../../src/report/reportMd.ts';
-import { useTempDirs } from '../fixtures/tempProject.ts';
+import { useXpRoot, xp } from '../fixtures/xpProject.ts';
 import { baseRecord, outputs, testClips, writePipelineRun } from './fabricate.ts';
 
-const tempDir = useTempDirs();
+const currentRoot = useXpRoot();
 let root: string;
-const savedRoot = process.env.XP_ROOT;
 beforeEach(() => {
-  root = tempDir();
-  process.env.XP_ROOT = root;
-});
-afterEach(() => {
-  if (savedRoot === undefined) delete process.env.XP_ROOT;
-  else process.env.XP_ROOT = savedRoot;
+  root = currentRoot();
 });
 
-async function xp(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: Output = { out: (t) => (stdout += t.endsWith('\n') ? t : t + '\n'), err: (t) => (stderr += t.endsWith('\n') ? t : t + '\n'), isTTY: false };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
 
 const CLIPS = testClips(20, 3);
 const P = outputs(CLIPS, (i) => i % 7 !== 0, 3); // wrong on every 7th clip

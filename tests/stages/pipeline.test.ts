@@ -1,33 +1,19 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
-import type { Output } from '../../src/cli/output.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { libtorchAvailable } from '../../src/engine/libtorch.ts';
 import { openProject } from '../../src/runner/project.ts';
 import { miniSpec, writeMiniCorpus } from '../fixtures/miniCorpus.ts';
 import { useTempDirs } from '../fixtures/tempProject.ts';
+import { useXpRoot, xp } from '../fixtures/xpProject.ts';
 
 const tempDir = useTempDirs();
-const savedRoot = process.env.XP_ROOT;
+const currentRoot = useXpRoot();
 let root: string;
-
 beforeEach(() => {
-  root = tempDir();
-  process.env.XP_ROOT = root;
-});
-afterEach(() => {
-  if (savedRoot === undefined) delete process.env.XP_ROOT;
-  else process.env.XP_ROOT = savedRoot;
+  root = currentRoot();
 });
 
-async function xp(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: Output = { out: (t) => (stdout += t + '\n'), err: (t) => (stderr += t + '\n'), isTTY: false };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
 
 function statuses(ref = 'latest') {
   const record = openProject(root).runs.resolve(ref);

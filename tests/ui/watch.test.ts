@@ -2,33 +2,19 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
-import type { Output } from '../../src/cli/output.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { StampedEvent } from '../../src/runner/events.ts';
 import type { RunRecord } from '../../src/runner/runStore.ts';
 import { REPO_ROOT, useTempDirs } from '../fixtures/tempProject.ts';
+import { useXpRoot, xp } from '../fixtures/xpProject.ts';
 import { finishedRun, midRun } from './events.ts';
 
-const tempDir = useTempDirs();
+const currentRoot = useXpRoot();
 let root: string;
-const savedRoot = process.env.XP_ROOT;
 beforeEach(() => {
-  root = tempDir();
-  process.env.XP_ROOT = root;
-});
-afterEach(() => {
-  if (savedRoot === undefined) delete process.env.XP_ROOT;
-  else process.env.XP_ROOT = savedRoot;
+  root = currentRoot();
 });
 
-async function xp(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: Output = { out: (t) => (stdout += t.endsWith('\n') ? t : t + '\n'), err: (t) => (stderr += t.endsWith('\n') ? t : t + '\n'), isTTY: false };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
 
 /** A run folder as `xp run` leaves it: run.json and events.ndjson. */
 function writeRun(events: StampedEvent[], record: Partial<RunRecord>): string {

@@ -3,7 +3,8 @@ import path from 'node:path';
 
 import { resolveBackend, isBackendName, type TrainingBackend } from '../../engine/backend.ts';
 import { UserError } from '../../errors.ts';
-import { createClipTools, extractClip, type ClipParams } from '../../features/extractClip.ts';
+import { createClipTools, extractClip } from '../../features/extractClip.ts';
+import { clipParamsFor } from '../../stages/features.ts';
 import { loadModel, type SavedModel } from '../../model/savedModel.ts';
 import { openProject } from '../../runner/project.ts';
 import type { Output } from '../output.ts';
@@ -62,22 +63,7 @@ export async function predictCommand(ref: string, files: string[], options: { js
     throw new UserError(`run ${record.id}: cannot load its model from ${modelDir} (was the cache collected?)`, [e instanceof Error ? e.message : String(e)]);
   }
   const { model: saved, weights } = loaded;
-  const f = saved.features;
-  const params: ClipParams = {
-    kind: f.kind,
-    sampleRate: f.sample_rate,
-    nFft: f.n_fft,
-    windowMs: f.window_ms,
-    hopMs: f.hop_ms,
-    nMels: f.n_mels,
-    nMfcc: f.n_mfcc,
-    fmin: f.fmin,
-    fmax: f.fmax,
-    targetRate: f.sample_rate,
-    trim: { enabled: f.trim_silence.enabled, topDb: f.trim_silence.top_db },
-    frames: f.frames,
-    resampleQuality: f.resample_quality,
-  };
+  const params = clipParamsFor(saved.features);
   const backend = pickBackend(saved);
   const model = backend.createModel(saved.graph, { seed: 0 });
   const tools = await createClipTools();
