@@ -1,5 +1,12 @@
 import { EventEmitter } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+
+// Ink reads CI once, when it loads, and then draws only a final frame. These tests watch the
+// live frames, so they must see an interactive terminal even when the suite runs in CI.
+vi.hoisted(() => {
+  process.env.CI = 'false';
+});
+
 import { RunEvents, type StampedEvent } from '../../src/runner/events.ts';
 import { startDashboard } from '../../src/ui/dashboard.tsx';
 import { finishedRun, midRun } from './events.ts';
