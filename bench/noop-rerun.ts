@@ -18,7 +18,7 @@ const { values } = parseArgs({
   options: {
     spec: { type: 'string', default: 'experiments/baseline-cnn.yaml' },
     repeats: { type: 'string', default: '5' },
-    set: { type: 'string', multiple: true, default: ['train.epochs=3'] },
+    set: { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -50,7 +50,7 @@ try {
     node_startup_s: +(median(nodeFloor) / 1000).toFixed(3),
     ratio: +(median(noop) / cold).toFixed(4),
   };
-  console.log(`spec               ${result.spec} (${values.set!.map((s) => `--set ${s}`).join(' ')})`);
+  console.log(`spec               ${result.spec}${values.set!.map((s) => ` --set ${s}`).join('')}`);
   console.log(`cold run           ${result.cold_s} s`);
   console.log(`no-op re-run       ${result.noop_s} s (median of ${repeats}; min ${result.noop_min_s} s)   target < 1 s`);
   console.log(`node -e 0          ${result.node_startup_s} s (floor)`);

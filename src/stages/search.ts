@@ -4,7 +4,6 @@ import path from 'node:path';
 import { FeatureSet } from '../dataset/featureSet.ts';
 import { resolveBackend } from '../engine/backend.ts';
 import { openProject } from '../runner/project.ts';
-import { BullmqExecutor } from '../search/bullmq.ts';
 import { runSearch, type SearchOutcome } from '../search/driver.ts';
 import type { TrialExecutor } from '../search/executor.ts';
 import { writeSearchOutputs } from '../search/outputs.ts';
@@ -77,7 +76,8 @@ export const searchStage: Stage<SearchParams, SearchValue> = {
     }
     const executor: TrialExecutor =
       search.executor === 'bullmq'
-        ? await BullmqExecutor.connect(search.redis, search.parallel, cache)
+        ? // BullMQ and its Redis client load only for distributed searches.
+          await (await import('../search/bullmq.ts')).BullmqExecutor.connect(search.redis, search.parallel, cache)
         : new LocalProcessPool(search.parallel, { cacheHome: cache.home, threads });
     let outcome: SearchOutcome;
     try {
