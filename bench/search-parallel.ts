@@ -3,7 +3,7 @@
  *   [--trials 8] [--epochs 3] [--rounds 1]
  *
  * The embedded corpus (data/cv-mini) through the cnn-lstm-tuned spec's ingest and features
- * (cached in bench/out/search-project), then the same random search — only `train.lr` varies,
+ * (cached in bench/out/search-parallel-project), then the same random search — only `train.lr` varies,
  * so every trial costs about the same; fixed epochs (early stopping off) — with
  * search.parallel 1 and 2. Trial entries are removed before each measurement, so every trial
  * is trained; the worker processes' start-up is included. Checks that both give the same
@@ -36,7 +36,8 @@ const TRIALS = Number(args.trials);
 const EPOCHS = Number(args.epochs);
 const ROUNDS = Number(args.rounds);
 
-const root = path.join(repoRoot, 'bench', 'out', 'search-project');
+// Its own project: measuring removes every trial entry, which must not touch other benches' caches.
+const root = path.join(repoRoot, 'bench', 'out', 'search-parallel-project');
 mkdirSync(root, { recursive: true });
 if (!existsSync(path.join(root, 'data'))) symlinkSync(path.join(repoRoot, 'data'), path.join(root, 'data'));
 const loaded = loadSpec(path.join(repoRoot, 'experiments', 'cnn-lstm-tuned.yaml'), { cwd: root, env: {} });

@@ -234,7 +234,9 @@ export async function runSearch(options: SearchRunOptions): Promise<SearchOutcom
           if (!entry) {
             return finish(planned, job, 'failed', undefined, `the trial finished but ${job.key.slice(0, 12)} is not in this cache (does the worker share the project's .xp directory?)`, Date.now() - started);
           }
-          finish(planned, job, result.computed && !shared ? 'done' : 'cached', entry.value, undefined, Date.now() - started);
+          // Not in the cache when dispatched, so computed for this search — even when the
+          // executor's own delivery found it done by an earlier delivery of the same job.
+          finish(planned, job, shared ? 'cached' : 'done', entry.value, undefined, Date.now() - started);
         });
       inFlight.set(planned.index, task);
     }
