@@ -1,3 +1,5 @@
+import { rocAuc } from '../eval/metrics.ts';
+
 /** Validation numbers computed every epoch. Label 1 = male (xp's training convention). */
 export interface EpochValidation {
   val_loss: number;
@@ -35,28 +37,6 @@ export function validationMetrics(labels: ArrayLike<number>, probs: ArrayLike<nu
     val_loss: binaryCrossEntropy(labels, probs),
     val_accuracy: labels.length ? correct / labels.length : NaN,
     val_f1: f1,
-    val_auc: rocAuc(labels, probs),
+    val_auc: rocAuc(labels, probs, 'male'),
   };
-}
-
-/** Mann–Whitney form of ROC-AUC with average ranks for ties. */
-export function rocAuc(labels: ArrayLike<number>, probs: ArrayLike<number>): number {
-  const order = Array.from({ length: labels.length }, (_, i) => i).sort((a, b) => probs[a] - probs[b]);
-  let positives = 0;
-  let rankSum = 0;
-  for (let start = 0; start < order.length; ) {
-    let end = start;
-    while (end + 1 < order.length && probs[order[end + 1]] === probs[order[start]]) end++;
-    const averageRank = (start + end) / 2 + 1;
-    for (let k = start; k <= end; k++) {
-      if (labels[order[k]] === 1) {
-        positives++;
-        rankSum += averageRank;
-      }
-    }
-    start = end + 1;
-  }
-  const negatives = labels.length - positives;
-  if (positives === 0 || negatives === 0) return NaN;
-  return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }

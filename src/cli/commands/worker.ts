@@ -1,4 +1,4 @@
-import { EXIT, UserError } from '../../errors.ts';
+import { EXIT } from '../../errors.ts';
 import { openProject } from '../../runner/project.ts';
 import { startTrialWorker } from '../../search/bullmq.ts';
 import type { Output } from '../output.ts';
