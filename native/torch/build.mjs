@@ -8,7 +8,7 @@
 //   node native/torch/build.mjs --strict   exit 1 when the build fails (CI)
 // Env: XP_SKIP_NATIVE=1 skips the build; LIBTORCH=/path uses a libtorch other than Debian's.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +33,15 @@ function finish(ok, reason) {
 
 if (process.env.XP_SKIP_NATIVE === '1') finish(false, 'build skipped (XP_SKIP_NATIVE=1)');
 if (process.platform !== 'linux') finish(false, `the libtorch addon is only built on Linux (this is ${process.platform})`);
+
+// 0. Already built from these very sources (e.g. `npx xp` re-running the install script, or a
+// second `npm install`): keep it. A rebuild would delete build/ first, and any xp process
+// starting meanwhile would find no addon and fall back to a slower engine.
+const sources = ['binding.gyp', 'torch-config.cjs', 'build.mjs', ...readdirSync(join(here, 'src')).map((f) => join('src', f))];
+if (existsSync(addonFile) && sources.every((f) => statSync(join(here, f)).mtimeMs <= statSync(addonFile).mtimeMs)) {
+  console.log('xp: libtorch addon up to date:', addonFile);
+  process.exit(0);
+}
 
 // 1. libtorch headers.
 const check = spawnSync(process.execPath, [join(here, 'torch-config.cjs'), 'check'], { encoding: 'utf8' });
