@@ -76,20 +76,10 @@ export interface LibtorchModel {
 
 export type LibtorchAvailability = { ok: true; torchVersion: string; addonPath: string } | { ok: false; reason: string };
 
-interface NativeModel {
-  trainStep(x: Float32Array, y: Float32Array, batch: number): number;
-  predict(x: Float32Array, batch: number): Float32Array;
+/** What the addon's TorchModel instances expose: the model API minus what the TS wrapper adds. */
+type NativeModel = Omit<LibtorchModel, 'graph' | 'input' | 'gradients'> & {
   gradients(x: Float32Array, y: Float32Array, batch: number, training: boolean): { loss: number; gradients: WeightTensor[] };
-  getWeights(): WeightTensor[];
-  setWeights(weights: WeightTensor[]): void;
-  getOptimizerState(): OptimizerState;
-  setOptimizerState(state: OptimizerState): void;
-  setLearningRate(lr: number): void;
-  getLearningRate(): number;
-  setClassWeights(weights: [number, number] | null): void;
-  paramCount(): number;
-  dispose(): void;
-}
+};
 
 interface NativeAddon {
   TorchModel: new (graph: LayerGraph, options: LibtorchModelOptions) => NativeModel;
