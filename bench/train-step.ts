@@ -37,7 +37,7 @@ const T = 100;
 const F = 40;
 const WARMUP = 5;
 
-type Kind = ModelSpec['kind'];
+type Kind = 'cnn' | 'cnn-lstm' | 'lstm-cnn';
 const ANCHOR_NAME: Record<Kind, string> = { cnn: 'cnn', 'cnn-lstm': 'cnn_lstm', 'lstm-cnn': 'lstm_cnn' };
 
 interface Args {

@@ -7,17 +7,28 @@
  *   Sonic resamples internally without an anti-alias filter, so shift at the source rate
  *   (32/48 kHz) *before* the band-limited downsample to 16 kHz: aliases then land above 8 kHz and
  *   the resampler removes them (−61 dB instead of −1.4 dB in shared/notes/audio-routes.md).
+ *   With `{ preserveFormants: true }` the original's LPC envelope is put back onto Sonic's output
+ *   (formants.ts), so F0 moves but the formants stay: a shifted male voice keeps a male vocal
+ *   tract instead of drifting toward the female range. That costs ~2× Sonic at 16 kHz and grows
+ *   with the rate squared; extractClip instead shifts here without it and calls preserveFormants
+ *   after the downsample.
  * - changeSpeed: Kaldi-style speed perturbation (tempo and pitch together): the samples are
  *   reinterpreted as recorded at sr·factor and resampled back to sr.
  * - addNoise: white Gaussian noise at a given SNR relative to the clip's mean power.
  */
 import Sonic, { type SonicModule } from '@echogarden/sonic-wasm';
+import { preserveFormants } from './formants.ts';
 import { createResampler, type Resampler } from './resample.ts';
 import type { Rng } from './rng.ts';
 
+export interface PitchShiftOptions {
+  /** Keep the original spectral envelope (formants); only F0 moves. Default false. */
+  preserveFormants?: boolean;
+}
+
 export interface Augmenter {
   /** F0 × 2^(semitones/12), same length as the input. */
-  pitchShift(samples: Float32Array, sampleRate: number, semitones: number): Float32Array;
+  pitchShift(samples: Float32Array, sampleRate: number, semitones: number, options?: PitchShiftOptions): Float32Array;
   /** Plays the clip `factor` times faster: length ≈ n / factor, F0 × factor. */
   changeSpeed(samples: Float32Array, sampleRate: number, factor: number): Float32Array;
   close(): void;
@@ -42,7 +53,13 @@ export async function createAugmenter(options: AugmenterOptions = {}): Promise<A
   const bufPtr = sonic._malloc(CHUNK * 4);
   let closed = false;
 
-  const pitchShift = (samples: Float32Array, sampleRate: number, semitones: number): Float32Array => {
+  const pitchShift = (samples: Float32Array, sampleRate: number, semitones: number, options: PitchShiftOptions = {}): Float32Array => {
+    const shifted = sonicShift(samples, sampleRate, semitones);
+    if (!options.preserveFormants || shifted === samples) return shifted;
+    return preserveFormants(samples, shifted, sampleRate);
+  };
+
+  const sonicShift = (samples: Float32Array, sampleRate: number, semitones: number): Float32Array => {
     if (closed) throw new Error('Augmenter is closed');
     if (!Number.isFinite(semitones)) throw new RangeError(`pitchShift: semitones must be finite, got ${semitones}`);
     if (!Number.isInteger(sampleRate) || sampleRate <= 0) throw new RangeError(`pitchShift: bad sample rate ${sampleRate}`);

@@ -24,9 +24,25 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .argument('[specs...]', 'spec files')
     .option('--set <path=value>', 'override a spec value, typed by the schema (repeatable)', collect, [])
     .option('--json', 'print events as NDJSON on stdout', false)
+    .option('--seeds <n|list>', 'train and evaluate once per seed: a count (5 → seeds 1…5) or a list (1,2,3); same as --set seeds=[…]')
     .option('--concurrency <n>', 'independent stages run at once', (v) => positiveInt(v, '--concurrency'), 2)
     .action(async (specs: string[], opts) => {
-      exitCode = await (await import('./commands/run.ts')).runCommand(specs, { set: opts.set, json: opts.json, concurrency: opts.concurrency }, io, argv);
+      const run = await import('./commands/run.ts');
+      const set = opts.seeds ? [...opts.set, run.seedsOverride(opts.seeds)] : opts.set;
+      exitCode = await run.runCommand(specs, { set, json: opts.json, concurrency: opts.concurrency }, io, argv);
+    });
+
+  program
+    .command('results')
+    .description('run specs (cached stages are reused) and write their results, models and ablation groups, as one markdown document')
+    .argument('[specs...]', 'spec files (default: experiments/*.yaml); files under an ablations/ folder are grouped by name prefix')
+    .option('--out <file>', 'write the markdown here (default: print it)')
+    .option('--seeds <n|list>', 'seeds for every spec: a count (5 → seeds 1…5) or a list (1,2,3)')
+    .option('--set <path=value>', 'override a spec value in every spec (repeatable)', collect, [])
+    .action(async (specs: string[], opts) => {
+      const { seedsOverride } = await import('./commands/run.ts');
+      const set = opts.seeds ? [...opts.set, seedsOverride(opts.seeds)] : opts.set;
+      exitCode = await (await import('./commands/results.ts')).resultsCommand(specs, { set, out: opts.out, json: false }, io, argv);
     });
 
   program

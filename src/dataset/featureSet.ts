@@ -38,6 +38,8 @@ export interface FeatureManifest {
 }
 
 const MANIFEST = 'manifest.json';
+/** Subfolder of a features artifact holding the pooled per-clip statistics as a feature set of 1 frame. */
+export const POOLED_DIR = 'pooled';
 export const SHARD_CLIPS = 1024;
 
 /** Appends clips of one split to numbered shard files. */
@@ -186,6 +188,11 @@ export class FeatureSet {
       }
     });
   }
+}
+
+/** The feature set a model reads: the frames, or the pooled per-clip statistics (logreg, mlp). */
+export function openFeatureSet(featuresDir: string, pooled: boolean): FeatureSet {
+  return new FeatureSet(pooled ? path.join(featuresDir, POOLED_DIR) : featuresDir);
 }
 
 function writeJson(file: string, value: unknown): void {

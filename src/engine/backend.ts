@@ -40,6 +40,11 @@ export interface EngineModelOptions {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+  /**
+   * L2 penalty: `weightDecay · w` is added to the gradient of every trainable weight before the
+   * Adam update, exactly torch.optim.Adam(weight_decay=…) (not AdamW). Default 0.
+   */
+  weightDecay?: number;
   /** Loss weight of class 0 and class 1. */
   classWeights?: [number, number] | null;
 }

@@ -46,7 +46,18 @@ export type GraphNode =
   | (NodeBase & { op: 'lstm'; inputs: [string]; units: number; return_sequences: boolean })
   | (NodeBase & { op: 'concat'; inputs: [string, string] })
   | (NodeBase & { op: 'dense'; inputs: [string]; units: number; activation: Activation })
-  | (NodeBase & { op: 'dropout'; inputs: [string]; rate: number });
+  | (NodeBase & { op: 'dropout'; inputs: [string]; rate: number })
+  /**
+   * Mean over the time axis (axis 0 of a rank-2 [time, features] or rank-3 [time, width, channels]
+   * input) of the time steps that hold audio. Padding is found from the graph input, as Keras'
+   * `Masking(mask_value=0)` does: an input frame whose features are all exactly 0 is padding (the
+   * feature reader zeroes padded frames after normalisation; a real frame is never all zeros).
+   * `time_stride` input frames make one step of `inputs[0]` (the product of the max-pool sizes
+   * before it); a step counts when any of its frames holds audio. The second input is the graph input.
+   * Padding is left out of the mean exactly, but convolutions before it still let the last real
+   * steps of a clip see a little of the padding after them (as 'same' padding does at any edge).
+   */
+  | (NodeBase & { op: 'masked_time_mean'; inputs: [string, string]; time_stride: number });
 
 export type GraphOp = GraphNode['op'];
 
@@ -155,6 +166,12 @@ class GraphBuilder {
     return this.add({ op: 'dense', name: this.name('dense'), inputs: [x], units, activation, shape: [units] });
   }
 
+  maskedTimeMean(x: string, input: string, timeStride: number): string {
+    const shape = this.shapeOf(x);
+    if (shape.length !== 2 && shape.length !== 3) throw new GraphError(`masked_time_mean needs a rank-2 or rank-3 input, got [${shape}]`);
+    return this.add({ op: 'masked_time_mean', name: this.name('masked_time_mean'), inputs: [x, input], time_stride: timeStride, shape: shape.slice(1) });
+  }
+
   dropout(x: string, rate: number): string {
     return this.add({ op: 'dropout', name: this.name('dropout'), inputs: [x], rate, shape: [...this.shapeOf(x)] });
   }
@@ -166,8 +183,15 @@ class GraphBuilder {
   }
 }
 
+export const MODEL_KINDS = ['cnn', 'cnn-lstm', 'lstm-cnn', 'logreg', 'mlp'] as const;
+
+/** Models that read per-clip pooled statistics (one vector per clip) rather than frames. */
+export function readsPooledStatistics(kind: ModelSpec['kind']): boolean {
+  return kind === 'logreg' || kind === 'mlp';
+}
+
 function checkSpec(spec: ModelSpec): void {
-  if (!['cnn', 'cnn-lstm', 'lstm-cnn'].includes(spec.kind)) throw new GraphError(`unknown model kind ${String(spec.kind)}`);
+  if (!(MODEL_KINDS as readonly string[]).includes(spec.kind)) throw new GraphError(`unknown model kind ${String(spec.kind)}`);
   if (!Array.isArray(spec.conv.filters) || spec.conv.filters.length === 0) throw new GraphError('conv.filters must be a non-empty list');
   spec.conv.filters.forEach((f, i) => positiveInt(f, `conv.filters[${i}]`));
   positiveInt(spec.conv.kernel, 'conv.kernel');
@@ -178,38 +202,56 @@ function checkSpec(spec: ModelSpec): void {
 }
 
 /**
- * The layer graph of one of the paper's three models. Every size comes from `spec`:
+ * The layer graph of a model kind. Every size comes from `spec`:
  * - `cnn`: per filter count Conv2D k×k same (+BN) + ReLU + MaxPool p → Flatten → Dense+ReLU → Dropout → Dense(1, sigmoid).
  * - `cnn-lstm`: the same conv blocks → [time, freq·channels] → LSTM (last hidden state) → Dense+ReLU → Dropout → Dense(1, sigmoid).
  * - `lstm-cnn` (paper Fig. 1): LSTM (return sequences) over the input → concat [lstm, input] on features →
  *   conv blocks → Flatten → Dense+ReLU → Dropout → Dense(1, sigmoid).
+ * - `logreg`: pooled statistics [1, D] → Flatten → Dense(1, sigmoid).
+ * - `mlp`: pooled statistics [1, D] → Flatten → Dense+ReLU → Dropout → Dense(1, sigmoid).
+ *
+ * `time_pooling: masked_mean` replaces what the paper's models do with the time axis (flatten the
+ * first N frames, or keep the LSTM's last state, which for a padded clip has read the padding) by a
+ * mean over the time steps that hold audio, so a model sees whole clips of any length.
  */
 export function buildGraph(spec: ModelSpec, input: InputSize): LayerGraph {
   checkSpec(spec);
   const g = new GraphBuilder();
   const x = g.input(input);
+  const masked = spec.time_pooling === 'masked_mean';
+  let timeStride = 1;
   const convBlocks = (h: string): string => {
     for (const filters of spec.conv.filters) {
       h = g.conv2d(h, filters, spec.conv.kernel);
       if (spec.batch_norm) h = g.batchNorm(h);
       h = g.relu(h);
       h = g.maxPool(h, spec.conv.pool);
+      timeStride *= spec.conv.pool;
     }
     return h;
   };
   let h: string;
   switch (spec.kind) {
-    case 'cnn':
-      h = g.flatten(convBlocks(g.expandChannels(x)));
-      break;
-    case 'cnn-lstm':
-      h = g.lstm(g.reshapeTime(convBlocks(g.expandChannels(x))), spec.lstm.units, false);
-      break;
-    case 'lstm-cnn': {
-      const seq = g.lstm(x, spec.lstm.units, true);
-      h = g.flatten(convBlocks(g.expandChannels(g.concat(seq, x))));
+    case 'cnn': {
+      const conv = convBlocks(g.expandChannels(x));
+      h = g.flatten(masked ? g.maskedTimeMean(conv, x, timeStride) : conv);
       break;
     }
+    case 'cnn-lstm': {
+      const seq = g.reshapeTime(convBlocks(g.expandChannels(x)));
+      h = masked ? g.maskedTimeMean(g.lstm(seq, spec.lstm.units, true), x, timeStride) : g.lstm(seq, spec.lstm.units, false);
+      break;
+    }
+    case 'lstm-cnn': {
+      const conv = convBlocks(g.expandChannels(g.concat(g.lstm(x, spec.lstm.units, true), x)));
+      h = g.flatten(masked ? g.maskedTimeMean(conv, x, timeStride) : conv);
+      break;
+    }
+    case 'logreg':
+      return { format: 'xp-graph/1', nodes: g.nodes, output: g.dense(g.flatten(x), 1, 'sigmoid') };
+    case 'mlp':
+      h = g.flatten(x);
+      break;
   }
   h = g.dense(h, spec.dense.units, 'relu');
   h = g.dropout(h, spec.dropout);

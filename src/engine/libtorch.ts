@@ -29,6 +29,11 @@ export interface OptimizerState {
   beta1: number;
   beta2: number;
   epsilon: number;
+  /**
+   * Adam's L2 weight decay (torch.optim.Adam `weight_decay`). Optional: states saved before it
+   * existed have none, and restoring such a state keeps the model's own weight decay.
+   */
+  weightDecay?: number;
   slots: Array<{ name: string; shape: number[]; m: Float32Array; v: Float32Array }>;
   /** State of the model's own random generator (dropout masks); opaque bytes. */
   rngState: Uint8Array;
@@ -42,6 +47,8 @@ export interface LibtorchModelOptions {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+  /** L2 penalty added to every trainable weight's gradient before the Adam update (torch.optim.Adam `weight_decay`; default 0). */
+  weightDecay?: number;
   /** Loss weight of class 0 and class 1 (each example's BCE is multiplied by the weight of its label). */
   classWeights?: [number, number] | null;
   /** Use channels_last (NHWC) memory for conv activations and kernels (default true: faster). */

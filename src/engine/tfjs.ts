@@ -15,8 +15,8 @@
  *   optimizer state's `rngState` (16 bytes), so a resumed run draws the same masks;
  * - loss: binary cross-entropy on the logits (stable form), each example weighted by its class
  *   weight, mean over the batch;
- * - Adam: torch.optim.Adam's formula, as the libtorch engine, in float32:
- *   m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²; p -= lr/(1-b1^t) · m / (sqrt(v)/sqrt(1-b2^t) + eps);
+ * - Adam: torch.optim.Adam's formula, as the libtorch engine, in float32, with its L2 weight decay
+ *   (g += wd·p first): m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²; p -= lr/(1-b1^t) · m / (sqrt(v)/sqrt(1-b2^t) + eps);
  * - batch norm: batch statistics in training; moving statistics updated with momentum
  *   (moving = momentum·moving + (1-momentum)·batch) using the unbiased batch variance, as torch.
  */
@@ -169,6 +169,7 @@ export class TfjsModel implements TrainableModel {
   private beta1: number;
   private beta2: number;
   private eps: number;
+  private weightDecay: number;
   private classWeights: [number, number] | null;
   private step = 0;
   private disposed = false;
@@ -191,6 +192,8 @@ export class TfjsModel implements TrainableModel {
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     this.eps = options.epsilon ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0;
+    if (!(this.weightDecay >= 0 && Number.isFinite(this.weightDecay))) throw new Error('options.weightDecay must be finite and >= 0');
     this.classWeights = options.classWeights ?? null;
     for (const n of graph.nodes) {
       if (n.op !== 'relu' || n.name === graph.output) continue;
@@ -295,6 +298,9 @@ export class TfjsModel implements TrainableModel {
           }
           break;
         }
+        case 'masked_time_mean':
+          y = this.maskedTimeMean(input(n, 0), input(n, 1), n.time_stride);
+          break;
         case 'dropout': {
           const mask = training ? masks.get(n.name) : undefined;
           y = mask ? tf.mul(input(n), mask) : input(n);
@@ -309,6 +315,20 @@ export class TfjsModel implements TrainableModel {
     }
     if (!out) throw new Error('graph output not reached');
     return out;
+  }
+
+  /**
+   * Mean over axis 1 of h [B, T', …] of the steps that hold audio: step t' counts when any value of
+   * the input frames [t'·s, t'·s+s) of `src` [B, T, F] is non-zero. No gradient flows through the mask.
+   */
+  private maskedTimeMean(h: Tensor, src: Tensor, stride: number): Tensor {
+    const tf = this.tf;
+    const [B, Tp] = h.shape as [number, number];
+    const F = src.shape[2]!;
+    const frames = Tp * stride === src.shape[1] ? src : tf.slice(src, [0, 0, 0], [B, Tp * stride, F]);
+    const m = tf.cast(tf.any(tf.notEqual(tf.reshape(frames, [B, Tp, stride * F]), 0), 2), 'float32'); // [B, T']
+    const w = tf.div(m, tf.maximum(tf.sum(m, 1, true), 1)); // [B, T']
+    return tf.sum(tf.mul(h, tf.reshape(w, [B, Tp, ...h.shape.slice(2).map(() => 1)])), 1);
   }
 
   private lstm(x: Tensor, name: string, u: number, returnSequences: boolean): Tensor {
@@ -407,7 +427,8 @@ export class TfjsModel implements TrainableModel {
       const stepSize = Math.fround(this.lr / bc1);
       const bc2Sqrt = Math.fround(Math.sqrt(bc2));
       for (const s of trainable) {
-        const g = grads[s.variable.name];
+        let g = grads[s.variable.name];
+        if (this.weightDecay !== 0) g = tf.add(g, tf.mul(s.variable, this.weightDecay)); // torch Adam weight_decay (L2)
         const m = tf.add(tf.mul(s.m!, this.beta1), tf.mul(g, 1 - this.beta1));
         const v = tf.add(tf.mul(s.v!, this.beta2), tf.mul(tf.mul(g, g), 1 - this.beta2));
         s.m!.assign(m);
@@ -460,6 +481,7 @@ export class TfjsModel implements TrainableModel {
       beta1: this.beta1,
       beta2: this.beta2,
       epsilon: this.eps,
+      weightDecay: this.weightDecay,
       slots: this.slots
         .filter((s) => s.spec.trainable)
         .map((s) => ({ name: s.spec.name, shape: [...s.spec.shape], m: s.m!.dataSync().slice() as Float32Array, v: s.v!.dataSync().slice() as Float32Array })),
@@ -478,6 +500,7 @@ export class TfjsModel implements TrainableModel {
       if (g.m.length !== n || g.v.length !== n) throw new Error(`setOptimizerState: slot ${s.spec.name} has the wrong size`);
     }
     if (!Number.isInteger(state.step) || state.step < 0) throw new Error('setOptimizerState: step must be a non-negative integer');
+    if (state.weightDecay !== undefined && !(state.weightDecay >= 0 && Number.isFinite(state.weightDecay))) throw new Error('setOptimizerState: weightDecay must be finite and >= 0');
     for (const s of trainable) {
       const g = given.get(s.spec.name)!;
       tf.tidy(() => {
@@ -490,6 +513,7 @@ export class TfjsModel implements TrainableModel {
     this.beta1 = state.beta1;
     this.beta2 = state.beta2;
     this.eps = state.epsilon;
+    if (state.weightDecay !== undefined) this.weightDecay = state.weightDecay;
     this.rng.setState(state.rngState);
   }
 

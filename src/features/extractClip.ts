@@ -1,12 +1,14 @@
 /**
  * The whole per-clip feature pipeline as one function of (bytes, params):
  *
- *   decode → mono → [pitch shift at the source rate] → resample to targetRate (speed perturbation
- *   folded into this one resampling step) → [silence trim] → [noise] → MFCC / log-mel → fixed frames
+ *   decode → mono → [pitch shift at the source rate, optionally formant-preserving] → resample to
+ *   targetRate (speed perturbation folded into this one resampling step) → [silence trim] →
+ *   [noise] → MFCC / log-mel → fixed frames
  *
  * The order is deliberate:
  * - pitch shift before downsampling, so Sonic's aliases fall above the target band and the
- *   resampler's low-pass removes them;
+ *   resampler's low-pass removes them; the formant-preserving part (augment.preserveFormants)
+ *   then runs at the target rate on the resampled original and shifted signals;
  * - speed perturbation "resample sr·f → sr" followed by "sr → target" equals one resampling
  *   "sr·f → target", which costs half and filters once;
  * - noise after trimming, so the trim sees the clean signal, and at the target rate, so the SNR is
@@ -20,8 +22,10 @@ import { UserError } from '../errors.ts';
 import { createAudioDecoder, type AudioDecoder } from '../audio/decode.ts';
 import { createResampler, DEFAULT_RESAMPLE_QUALITY, type Resampler } from '../audio/resample.ts';
 import { addNoise, createAugmenter, speedSourceRate, type Augmenter } from '../audio/augment.ts';
+import { preserveFormants } from '../audio/formants.ts';
 import { trimSilence } from '../audio/trim.ts';
 import { createRng, deriveSeed } from '../audio/rng.ts';
+import { appendColumns, f0Features, F0_FRAME_FEATURES, pooledStatistics, type F0Params, type StatisticsParams } from './clipStatistics.ts';
 import { createFeatureExtractor, fixFrames, type FeatureExtractor, type FeatureParams, type FixedFrames } from './mfcc.ts';
 
 export interface TrimParams {
@@ -37,6 +41,8 @@ export interface TrimParams {
 export interface ClipAugment {
   /** Pitch shift in semitones (0 or absent: none). */
   semitones?: number;
+  /** With a pitch shift: keep the original formants (LPC envelope transfer), so only F0 moves. */
+  preserveFormants?: boolean;
   /** Speed factor (1 or absent: none); > 1 is faster and shorter. */
   speed?: number;
   /** Add white noise at this SNR in dB (absent: none). */
@@ -51,6 +57,10 @@ export interface ClipParams extends FeatureParams {
   trim: TrimParams;
   /** Output frames: features are zero-padded or truncated to this many. */
   frames: number;
+  /** Pooled per-clip statistics, always computed since they are small (default: mean and std over the whole clip). */
+  stats?: StatisticsParams;
+  /** F0 features (two extra columns per frame, four pooled values); absent or null = off. */
+  f0?: F0Params | null;
   augment?: ClipAugment;
   /** Speex quality 0..10 (default 8). Part of the params because it changes the features. */
   resampleQuality?: number;
@@ -62,6 +72,10 @@ export interface ClipFeatures extends FixedFrames {
   sourceSamples: number;
   /** Samples at targetRate that went into the feature extractor (after speed change and trim). */
   analysedSamples: number;
+  /** Frames of the whole clip before padding or truncation to `frames`. */
+  totalFrames: number;
+  /** Pooled statistics (see clipStatistics.ts), F0's appended when enabled. */
+  pooled: Float32Array;
 }
 
 /** A clip that decoded but cannot give features (e.g. shorter than one analysis window). */
@@ -139,7 +153,14 @@ export async function extractClip(bytes: Uint8Array, params: ClipParams, tools: 
   const speed = aug?.speed ?? 1;
   if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`augment.speed must be > 0, got ${speed}`);
   const fromRate = speed === 1 ? sourceRate : speedSourceRate(sourceRate, speed);
-  x = (await tools.resampler(params.resampleQuality ?? DEFAULT_RESAMPLE_QUALITY)).resample(x, fromRate, params.targetRate);
+  const resampler = await tools.resampler(params.resampleQuality ?? DEFAULT_RESAMPLE_QUALITY);
+  x = resampler.resample(x, fromRate, params.targetRate);
+  if (aug?.semitones && aug.preserveFormants) {
+    // Put the original's envelope back at the target rate, on both signals after the same
+    // resampling (speed change included): below targetRate/2 this equals doing it at the source
+    // rate, at a fraction of the cost (the LPC order, and so the cost per sample, grows with the rate).
+    x = preserveFormants(resampler.resample(decoded.samples, fromRate, params.targetRate), x, params.targetRate);
+  }
 
   if (params.trim.enabled) {
     x = trimSilence(x, {
@@ -155,6 +176,17 @@ export async function extractClip(bytes: Uint8Array, params: ClipParams, tools: 
       `clip too short for features: ${x.length} samples at ${params.targetRate} Hz after processing, one window needs ${extractor.windowLength}`,
     );
   }
-  const fixed = fixFrames(extractor.extract(x), params.frames);
-  return { ...fixed, sourceRate, sourceSamples: decoded.samples.length, analysedSamples: x.length };
+  let matrix = extractor.extract(x);
+  const stats = params.stats ?? { over: 'clip', percentiles: [] };
+  let pooled = pooledStatistics(matrix, stats.over === 'frames' ? params.frames : null, stats.percentiles);
+  if (params.f0) {
+    const f0 = f0Features(x, params.targetRate, matrix.frames, extractor.windowLength, extractor.hopLength, params.f0);
+    matrix = appendColumns(matrix, f0.perFrame, F0_FRAME_FEATURES);
+    const withF0 = new Float32Array(pooled.length + f0.pooled.length);
+    withF0.set(pooled);
+    withF0.set(f0.pooled, pooled.length);
+    pooled = withF0;
+  }
+  const fixed = fixFrames(matrix, params.frames);
+  return { ...fixed, sourceRate, sourceSamples: decoded.samples.length, analysedSamples: x.length, totalFrames: matrix.frames, pooled };
 }

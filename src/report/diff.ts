@@ -132,15 +132,16 @@ function stageDiffs(project: Project, a: RunRecord, b: RunRecord): StageDiff[] {
 
 const INTERVAL_SUFFIXES = ['_lo', '_hi'];
 
+/** A metric's interval bounds sit beside it: `x_lo` for `x`, and `seeds.m_lo` for the seed mean `seeds.m_mean`. */
 function metricDiffs(a: RunRecord, b: RunRecord): MetricDiff[] {
+  const has = (name: string) => name in a.metrics || name in b.metrics;
   const names = [...new Set([...Object.keys(a.metrics), ...Object.keys(b.metrics)])].filter(
-    (name) => !INTERVAL_SUFFIXES.some((s) => name.endsWith(s) && (name.slice(0, -s.length) in a.metrics || name.slice(0, -s.length) in b.metrics)),
+    (name) => !INTERVAL_SUFFIXES.some((s) => name.endsWith(s) && (has(name.slice(0, -s.length)) || has(`${name.slice(0, -s.length)}_mean`))),
   );
-  const pick = (r: RunRecord, name: string) => ({
-    value: r.metrics[name] ?? null,
-    lo: r.metrics[`${name}_lo`] ?? null,
-    hi: r.metrics[`${name}_hi`] ?? null,
-  });
+  const pick = (r: RunRecord, name: string) => {
+    const base = name.replace(/_mean$/, '');
+    return { value: r.metrics[name] ?? null, lo: r.metrics[`${base}_lo`] ?? null, hi: r.metrics[`${base}_hi`] ?? null };
+  };
   return names.map((name) => {
     const va = pick(a, name);
     const vb = pick(b, name);
@@ -287,7 +288,7 @@ function pairedLines(paired: PairedOutcome): string[] {
 }
 
 /** Test metrics always shown in a diff, changed or not. */
-const HEADLINE = /^eval\.(accuracy|precision|recall|f1|macro_f1|roc_auc)(_mean)?$/;
+const HEADLINE = /^(eval\.(accuracy|precision|recall|f1|macro_f1|roc_auc)|seeds\.(accuracy|precision|recall|f1|macro_f1|roc_auc)_mean)$/;
 
 /** Metrics in [0, 1] named like a rate are shown in percent, everything else as is. */
 function isRate(name: string): boolean {

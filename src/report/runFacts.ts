@@ -22,8 +22,13 @@ export interface EvalArtifacts {
   predictionsFile: string | null;
 }
 
+/**
+ * The run's eval artifact. A multi-seed run has one eval per seed (`eval@<seed>`); reports that
+ * need one set of predictions (confusion matrix, paired tests) use the first seed's.
+ */
 export function evalArtifacts(cache: ArtifactCache, record: RunRecord): EvalArtifacts | null {
-  const key = record.stages[EVAL_STAGE]?.key;
+  const stage = record.stages[EVAL_STAGE] ?? Object.entries(record.stages).find(([id]) => id.startsWith(`${EVAL_STAGE}@`))?.[1];
+  const key = stage?.key;
   if (!key) return null;
   const artifact = cache.get<unknown>(key);
   if (!artifact) return null;

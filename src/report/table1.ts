@@ -1,9 +1,9 @@
 /**
  * The paper's Table 1 (model, accuracy, precision, recall, F1), with xp's runs beside the
  * paper's reported numbers. Each xp cell is `value [lo, hi]` in percent: the test-set value
- * and its bootstrap interval (eval.<m>, eval.<m>_lo, eval.<m>_hi in the run record). When a
- * run's metrics hold `eval.<m>_mean` and `eval.<m>_sd` (results over several seeds), the cell
- * is `mean ± sd` instead, sd being the spread over seeds.
+ * and its bootstrap interval (eval.<m>, eval.<m>_lo, eval.<m>_hi in the run record). A run over
+ * several seeds (`seeds: [...]`) records `seeds.<m>_mean`, `_sd`, `_lo`, `_hi`; its cell is
+ * `mean ± sd [lo, hi]`, sd being the spread over seeds and [lo, hi] the t interval of the mean.
  *
  * A run is matched to a paper row by its spec name (baseline-cnn → CNN, cnn-lstm → CNN-LSTM,
  * cnn-lstm-tuned → tuned CNN-LSTM); runs of other specs (a logistic-regression baseline, an
@@ -37,7 +37,7 @@ export const PAPER_TABLE1: ReadonlyMap<string, PaperRow> = new Map([
 
 export type Table1Cell =
   | { kind: 'interval'; value: number; lo: number | null; hi: number | null }
-  | { kind: 'seeds'; mean: number; sd: number }
+  | { kind: 'seeds'; mean: number; sd: number | null; lo: number | null; hi: number | null }
   | { kind: 'missing' };
 
 export interface Table1Entry {
@@ -50,7 +50,7 @@ export interface Table1Entry {
   confidence: number;
   testClips: number | null;
   testSpeakers: number | null;
-  /** Number of seeds behind mean ± sd cells, when the run records it (eval.seeds). */
+  /** Number of seeds behind mean ± sd cells (seeds.seeds). */
   seeds: number | null;
   cells: Record<Table1Metric, Table1Cell>;
   paper: PaperRow | null;
@@ -63,8 +63,10 @@ export function table1Entries(records: readonly RunRecord[], cache?: ArtifactCac
     const m = record.metrics;
     const paper = PAPER_TABLE1.get(record.spec) ?? null;
     const settings = evalSettings(record);
-    let testClips = numberOrNull(m['eval.n']);
-    let testSpeakers = numberOrNull(m['eval.speakers']);
+    const seeds = numberOrNull(m['seeds.seeds']);
+    const source = seeds === null ? 'eval' : 'seeds';
+    let testClips = numberOrNull(m[`${source}.n`]);
+    let testSpeakers = numberOrNull(m[`${source}.speakers`]);
     if ((testClips === null || testSpeakers === null) && cache) {
       const report = evalArtifacts(cache, record)?.report;
       testClips ??= report?.n ?? null;
@@ -72,10 +74,11 @@ export function table1Entries(records: readonly RunRecord[], cache?: ArtifactCac
     }
     const cells = {} as Record<Table1Metric, Table1Cell>;
     for (const metric of TABLE1_METRICS) {
-      const mean = m[`eval.${metric}_mean`];
-      const sd = m[`eval.${metric}_sd`];
+      const mean = m[`seeds.${metric}_mean`];
       const value = m[`eval.${metric}`];
-      if (isNumber(mean) && isNumber(sd)) cells[metric] = { kind: 'seeds', mean, sd };
+      if (isNumber(mean)) {
+        cells[metric] = { kind: 'seeds', mean, sd: numberOrNull(m[`seeds.${metric}_sd`]), lo: numberOrNull(m[`seeds.${metric}_lo`]), hi: numberOrNull(m[`seeds.${metric}_hi`]) };
+      }
       else if (isNumber(value)) cells[metric] = { kind: 'interval', value, lo: numberOrNull(m[`eval.${metric}_lo`]), hi: numberOrNull(m[`eval.${metric}_hi`]) };
       else cells[metric] = { kind: 'missing' };
     }
@@ -89,7 +92,7 @@ export function table1Entries(records: readonly RunRecord[], cache?: ArtifactCac
       confidence: settings.confidence,
       testClips,
       testSpeakers,
-      seeds: numberOrNull(m['eval.seeds']),
+      seeds,
       cells,
       paper,
     };
@@ -135,8 +138,11 @@ export function cellText(cell: Table1Cell): string {
   switch (cell.kind) {
     case 'interval':
       return percentWithInterval(cell.value, cell.lo, cell.hi);
-    case 'seeds':
-      return `${(cell.mean * 100).toFixed(1)} ± ${(cell.sd * 100).toFixed(1)}`;
+    case 'seeds': {
+      const sd = cell.sd === null ? '' : ` ± ${(cell.sd * 100).toFixed(1)}`;
+      const interval = cell.lo === null || cell.hi === null ? '' : ` [${(cell.lo * 100).toFixed(1)}, ${(cell.hi * 100).toFixed(1)}]`;
+      return `${(cell.mean * 100).toFixed(1)}${sd}${interval}`;
+    }
     case 'missing':
       return '–';
   }
@@ -153,7 +159,7 @@ function table1Notes(entries: readonly Table1Entry[]): string[] {
       kinds.add(`xp cells: test-set value [lo, hi] in %, ${Math.round(e.confidence * 1000) / 10}% percentile bootstrap interval${unit ? ` resampling ${unit}s (split by ${e.split})` : ''}`);
     }
     if (TABLE1_METRICS.some((m) => e.cells[m].kind === 'seeds')) {
-      kinds.add(`${e.runId}: mean ± sd in % over ${e.seeds ?? 'several'} seeds`);
+      kinds.add(`${e.runId}: mean ± sd [lo, hi] in % over ${e.seeds ?? 'several'} seeds; [lo, hi] is the ${Math.round(e.confidence * 1000) / 10}% t interval of the mean across seeds (training randomness; the test set is the same for every seed)`);
     }
   }
   notes.push(...kinds);
@@ -188,7 +194,7 @@ function table1Csv(entries: readonly Table1Entry[]): string {
     const metrics = TABLE1_METRICS.flatMap((m) => {
       const cell = e.cells[m];
       if (cell.kind === 'interval') return [pct(cell.value), pct(cell.lo), pct(cell.hi), ''];
-      if (cell.kind === 'seeds') return [pct(cell.mean), '', '', pct(cell.sd)];
+      if (cell.kind === 'seeds') return [pct(cell.mean), pct(cell.lo), pct(cell.hi), pct(cell.sd)];
       return ['', '', '', ''];
     });
     lines.push(csvLine([e.model, 'xp', e.runId, e.spec, e.split ?? '', e.testClips?.toString() ?? '', e.testSpeakers?.toString() ?? '', e.positiveClass, ...metrics]));

@@ -69,10 +69,11 @@ export async function executePlan(options: ExecuteOptions): Promise<Map<string, 
 }
 
 async function runNode(node: PlanNode, options: ExecuteOptions, outcomes: Map<string, StageOutcome>): Promise<StageOutcome> {
-  const { cache, events, signal, spec, root } = options;
+  const { cache, events, signal, root } = options;
+  const { spec } = node;
   const started = Date.now();
   const inputs: StageInputs = {};
-  for (const id of node.needs) inputs[id] = outcomes.get(id)!.artifact!;
+  for (const [name, id] of Object.entries(node.inputs)) inputs[name] = outcomes.get(id)!.artifact!;
   let fingerprint: Fingerprint | undefined;
   let key: string | undefined;
   try {
@@ -114,6 +115,7 @@ async function runNode(node: PlanNode, options: ExecuteOptions, outcomes: Map<st
       rmSync(scratch, { recursive: true, force: true });
       const durationMs = Date.now() - started;
       const metrics = node.stage.metrics?.(entry.value);
+      emitWarnings(node, entry.value, events);
       events.emit({ type: 'stage-status', stage: node.id, status: 'done', key, durationMs });
       return { status: 'done', key, fingerprint, artifact: { key, dir: entry.dir, value: entry.value }, durationMs, metrics };
     } finally {
@@ -137,6 +139,7 @@ function cachedOutcome(
   events: RunEvents,
 ): StageOutcome {
   const durationMs = Date.now() - started;
+  emitWarnings(node, entry.value, events);
   events.emit({ type: 'stage-status', stage: node.id, status: 'cached', key, durationMs });
   return {
     status: 'cached',
@@ -151,7 +154,7 @@ function cachedOutcome(
 async function fingerprintNode(node: PlanNode, inputs: StageInputs, options: ExecuteOptions): Promise<Fingerprint> {
   const { stage } = node;
   const files: Record<string, string> = {};
-  const declared = (await stage.files?.(node.params, inputs, options.spec)) ?? [];
+  const declared = (await stage.files?.(node.params, inputs, node.spec)) ?? [];
   for (const file of declared) {
     const absolute = path.resolve(options.root, file);
     try {
@@ -170,8 +173,13 @@ async function fingerprintNode(node: PlanNode, inputs: StageInputs, options: Exe
     inputs: Object.fromEntries(Object.entries(inputs).map(([id, artifact]) => [id, artifact.key])),
     files,
     libraries: Object.fromEntries((stage.libraries ?? []).map((name) => [name, libraryVersion(name)])),
-    environment: stage.environment?.(options.spec) ?? {},
+    environment: stage.environment?.(node.spec) ?? {},
   };
+}
+
+/** A stage's standing warnings about its artifact, repeated whether it ran or came from the cache. */
+function emitWarnings(node: PlanNode, value: unknown, events: RunEvents): void {
+  for (const message of node.stage.warnings?.(value, node.spec) ?? []) events.emit({ type: 'log', level: 'warn', stage: node.id, message });
 }
 
 function describe(error: unknown): string {

@@ -6,13 +6,16 @@
  * raw bytes copied; its normalisation statistics stay those of the original training split,
  * which are also what the eval stage applies to the test split.
  */
-import { closeSync, mkdirSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { FeatureSet, SHARD_CLIPS, ShardWriter, writeManifest, type SplitName } from '../dataset/featureSet.ts';
+import { FeatureSet, POOLED_DIR, SHARD_CLIPS, ShardWriter, writeManifest, type SplitName } from '../dataset/featureSet.ts';
 
+/** The merged feature set, and its pooled statistics merged the same way into `<dir>/pooled`. */
 export function writeTrainValFeatures(source: FeatureSet, dir: string): FeatureSet {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
+  const pooled = path.join(source.dir, POOLED_DIR);
+  if (existsSync(pooled)) writeTrainValFeatures(new FeatureSet(pooled), path.join(dir, POOLED_DIR));
   const { frames, coeffs } = source.manifest;
   const train = new ShardWriter(dir, 'train', frames, coeffs);
   const buffer = new Float32Array(frames * coeffs);

@@ -13,7 +13,7 @@ export interface DataSpec {
   gender_map: Record<Gender, string[]>;
   filter: { down_votes_max: number | null; up_votes_min: number | null };
   subset: { male: number; female: number; max_clips_per_speaker: number | null };
-  split: { by: 'speaker' | 'clip' | 'release'; train: number; val: number; test: number };
+  split: { by: 'speaker' | 'clip' | 'release'; train: number; val: number; test: number; min_val_speakers: number };
   on_bad_clip: 'error' | 'skip';
 }
 
@@ -28,6 +28,8 @@ export interface FeaturesSpec {
   fmin: number;
   fmax: number | null;
   frames: number;
+  stats: { over: 'clip' | 'frames'; percentiles: number[] };
+  f0: { enabled: boolean; fmin: number; fmax: number };
   trim_silence: { enabled: boolean; top_db: number };
   normalize: 'per_coefficient' | 'none';
   resample_quality: number;
@@ -37,12 +39,15 @@ export interface FeaturesSpec {
 export interface AugmentSpec {
   copies: number;
   pitch_semitones: Range | null;
+  preserve_formants: boolean;
   speed: Range | null;
   noise_snr_db: Range | null;
 }
 
 export interface ModelSpec {
-  kind: 'cnn' | 'cnn-lstm' | 'lstm-cnn';
+  kind: 'cnn' | 'cnn-lstm' | 'lstm-cnn' | 'logreg' | 'mlp';
+  /** Optional outside resolved specs (engine tests build graphs from partial specs): absent = none. */
+  time_pooling?: 'none' | 'masked_mean';
   conv: { filters: number[]; kernel: number; pool: number };
   lstm: { units: number };
   dense: { units: number };
@@ -54,6 +59,7 @@ export interface TrainSpec {
   epochs: number;
   batch_size: number;
   lr: number;
+  weight_decay: number;
   class_weights: 'none' | 'balanced';
   early_stopping: { enabled: boolean; metric: 'val_loss' | 'val_accuracy' | 'val_f1'; patience: number; restore_best: boolean };
   reduce_on_plateau: { enabled: boolean; factor: number; patience: number; min_lr: number };
@@ -94,6 +100,7 @@ export interface Spec {
   name: string;
   description: string;
   seed: number;
+  seeds: number[];
   data: DataSpec;
   features: FeaturesSpec;
   augment: AugmentSpec;

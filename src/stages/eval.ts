@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { FeatureSet } from '../dataset/featureSet.ts';
+import { openFeatureSet } from '../dataset/featureSet.ts';
 import { resolveBackend } from '../engine/backend.ts';
 import { evaluate, EVAL_REPORT_FILE, flattenMetrics, PREDICTIONS_FILE, writePredictionsCsv, type EvalReport } from '../eval/evaluate.ts';
 import { confusionMatrixSvg, learningCurvesSvg, rocCurveSvg, writePlots } from '../eval/plots.ts';
@@ -29,14 +29,15 @@ const modelStage = (s: SpecLike) => (spec(s).search ? 'search' : 'train');
 export const evalStage: Stage<EvalParams, EvalValue> = {
   kind: 'eval',
   implVersion: 1,
+  perSeed: true,
   needs: (s) => ['features', modelStage(s)],
   params: (s) => ({ ...spec(s).eval, split_by: spec(s).data.split.by }),
   seed: (s) => spec(s).seed,
   environment: (s) => ({ backend: resolveBackend(spec(s).engine.backend).name, threads: trainingThreads(s) }),
   async run(ctx, inputs) {
-    const features = new FeatureSet(inputs.features.dir);
     const trained = inputs[modelStage(ctx.spec)];
     const { model: saved, weights } = loadModel(path.join(trained.dir, 'model'));
+    const features = openFeatureSet(inputs.features.dir, saved.input === 'pooled');
     const backend = resolveBackend(spec(ctx.spec).engine.backend);
     backend.setThreads(trainingThreads(ctx.spec));
     const model = backend.createModel(saved.graph, { seed: ctx.seed ?? 0 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createRng, deriveSeed } from '../audio/rng.ts';
 import {
   NormalizationStats,
+  POOLED_DIR,
   ShardWriter,
   SPLITS,
   writeManifest,
@@ -10,6 +11,8 @@ import {
   type SplitName,
 } from '../dataset/featureSet.ts';
 import { UserError } from '../errors.ts';
+import { F0_FRAME_FEATURES, pooledLength } from '../features/clipStatistics.ts';
+import { mkdirSync } from 'node:fs';
 import type { ClipAugment, ClipParams } from '../features/extractClip.ts';
 import { extractFeatures, type FeatureJob } from '../features/pool.ts';
 import type { AugmentSpec, FeaturesSpec, Spec } from '../spec/types.ts';
@@ -26,7 +29,11 @@ export interface FeaturesValue {
   kind: 'mfcc' | 'logmel';
   frames: number;
   coeffs: number;
+  /** Length of the pooled per-clip vector (the `pooled/` feature set). */
+  pooledCoeffs: number;
   clips: Record<SplitName, number>;
+  /** Original clips longer than `frames` (they were cut). */
+  truncated: number;
   augmentedCopies: number;
   skipped: { path: string; line: number; error: string }[];
   audioSeconds: number;
@@ -41,13 +48,15 @@ function ingestedClips(dir: string): IngestedClip[] {
 }
 
 /**
- * Decode → (augment, training clips only) → resample → MFCC / log-mel → fixed frames, over
+ * Decode → (augment, training clips only) → resample → MFCC / log-mel (+ F0) → fixed frames, over
  * worker threads, streamed into float32 shards in a fixed order (so the artifact is identical
- * at any worker count). Normalisation statistics come from the original training clips only.
+ * at any worker count). Beside the frames, a second feature set in `pooled/` holds one vector of
+ * pooled statistics per clip (for logreg / mlp). Normalisation statistics of both come from the
+ * original training clips only.
  */
 export const featuresStage: Stage<FeaturesParams, FeaturesValue> = {
   kind: 'features',
-  implVersion: 1,
+  implVersion: 2,
   needs: ['ingest'],
   params: (s) => {
     const { workers: _workers, ...features } = spec(s).features;
@@ -62,7 +71,8 @@ export const featuresStage: Stage<FeaturesParams, FeaturesValue> = {
     const clipsDir = path.resolve(ctx.root, spec(ctx.spec).data.root, 'clips');
     const clips = ingestedClips(inputs.ingest.dir);
     const base = clipParamsFor(f);
-    const coeffs = f.kind === 'mfcc' ? f.n_mfcc : f.n_mels;
+    const coeffs = (f.kind === 'mfcc' ? f.n_mfcc : f.n_mels) + (f.f0.enabled ? F0_FRAME_FEATURES : 0);
+    const pooledCoeffs = pooledLength(f.kind === 'mfcc' ? f.n_mfcc : f.n_mels, f.stats, f.f0.enabled);
 
     // The job list, in the order the shards are written: split by split, TSV order within,
     // each training clip followed by its augmented copies.
@@ -82,8 +92,15 @@ export const featuresStage: Stage<FeaturesParams, FeaturesValue> = {
     const writers = Object.fromEntries(
       SPLITS.map((split) => [split, new ShardWriter(ctx.dir, split, f.frames, coeffs)]),
     ) as Record<SplitName, ShardWriter>;
+    const pooledDir = path.join(ctx.dir, POOLED_DIR);
+    mkdirSync(pooledDir);
+    const pooledWriters = Object.fromEntries(
+      SPLITS.map((split) => [split, new ShardWriter(pooledDir, split, 1, pooledCoeffs)]),
+    ) as Record<SplitName, ShardWriter>;
     // Statistics describe real audio, as at evaluation and prediction: augmented copies are left out.
     const trainStats = new NormalizationStats(coeffs);
+    const pooledTrainStats = new NormalizationStats(pooledCoeffs);
+    let truncated = 0;
     const skipped: FeaturesValue['skipped'] = [];
     let audioSeconds = 0;
     const started = performance.now();
@@ -108,7 +125,12 @@ export const featuresStage: Stage<FeaturesParams, FeaturesValue> = {
       const seconds = features.sourceSamples / features.sourceRate;
       const record: ClipRecord = { path: clip.path, clientId: clip.clientId, gender: clip.gender, validFrames: features.validFrames, copy, seconds };
       writers[clip.split].append(features.data, record);
-      if (clip.split === 'train' && copy === 0) trainStats.add(features.data, features.validFrames);
+      pooledWriters[clip.split].append(features.pooled, { ...record, validFrames: 1 });
+      if (clip.split === 'train' && copy === 0) {
+        trainStats.add(features.data, features.validFrames);
+        pooledTrainStats.add(features.pooled, 1);
+      }
+      if (copy === 0 && features.totalFrames > f.frames) truncated++;
       audioSeconds += seconds;
     }
     if (skipped.length) {
@@ -117,6 +139,17 @@ export const featuresStage: Stage<FeaturesParams, FeaturesValue> = {
 
     const splits = Object.fromEntries(SPLITS.map((split) => [split, writers[split].close()])) as Record<SplitName, ReturnType<ShardWriter['close']>>;
     if (splits.train.count === 0) throw new UserError('no training clips could be turned into features');
+    writeManifest(pooledDir, {
+      format: 'xp-features/1',
+      kind: f.kind,
+      frames: 1,
+      coeffs: pooledCoeffs,
+      splits: Object.fromEntries(SPLITS.map((split) => [split, pooledWriters[split].close()])) as Record<SplitName, ReturnType<ShardWriter['close']>>,
+      normalization: pooledTrainStats.result(f.normalize),
+    });
+    if (truncated > 0) {
+      ctx.log(`${truncated} of ${plan.filter((p) => p.copy === 0).length} clips are longer than features.frames = ${f.frames} and were cut (pooled statistics over: ${f.stats.over})`);
+    }
     writeManifest(ctx.dir, {
       format: 'xp-features/1',
       kind: f.kind,
@@ -130,7 +163,9 @@ export const featuresStage: Stage<FeaturesParams, FeaturesValue> = {
       kind: f.kind,
       frames: f.frames,
       coeffs,
+      pooledCoeffs,
       clips: { train: splits.train.count, val: splits.val.count, test: splits.test.count },
+      truncated,
       augmentedCopies: augment.copies,
       skipped,
       audioSeconds,
@@ -142,6 +177,7 @@ export const featuresStage: Stage<FeaturesParams, FeaturesValue> = {
     val_clips: value.clips.val,
     test_clips: value.clips.test,
     skipped: value.skipped.length,
+    truncated_clips: value.truncated ?? 0,
   }),
 };
 
@@ -161,6 +197,8 @@ export function clipParamsFor(f: Omit<FeaturesSpec, 'workers'>): ClipParams {
     trim: { enabled: f.trim_silence.enabled, topDb: f.trim_silence.top_db },
     frames: f.frames,
     resampleQuality: f.resample_quality,
+    stats: f.stats,
+    f0: f.f0.enabled ? { fmin: f.f0.fmin, fmax: f.f0.fmax } : null,
   };
 }
 
@@ -172,6 +210,7 @@ export function drawAugmentation(augment: AugmentSpec, seed: number, clipPath: s
     semitones: draw(augment.pitch_semitones),
     speed: draw(augment.speed),
     snrDb: draw(augment.noise_snr_db),
+    preserveFormants: augment.preserve_formants,
     seed: deriveSeed(seed, 'noise', clipPath, copy),
   };
 }

@@ -30,7 +30,9 @@ export interface IngestValue {
 export const ROWS_FILE = 'rows.json';
 const RELEASE_FILES = { train: 'train.tsv', val: 'dev.tsv', test: 'test.tsv' };
 
-type IngestParams = Pick<DataSpec, 'tsv' | 'gender_map' | 'filter' | 'subset' | 'split' | 'on_bad_clip'>;
+type IngestParams = Pick<DataSpec, 'tsv' | 'gender_map' | 'filter' | 'subset' | 'on_bad_clip'> & {
+  split: Omit<DataSpec['split'], 'min_val_speakers'>;
+};
 
 const data = (spec: SpecLike) => (spec as unknown as Spec).data;
 
@@ -45,7 +47,9 @@ export const ingestStage: Stage<IngestParams, IngestValue> = {
   needs: [],
   params: (spec) => {
     const { tsv, gender_map, filter, subset, split, on_bad_clip } = data(spec);
-    return { tsv, gender_map, filter, subset, split, on_bad_clip };
+    // The warning threshold does not change the artifact.
+    const { min_val_speakers: _threshold, ...splitParams } = split;
+    return { tsv, gender_map, filter, subset, split: splitParams, on_bad_clip };
   },
   seed: (spec) => (spec as unknown as Spec).seed,
   files: (params, _inputs, spec) => {
@@ -117,4 +121,18 @@ export const ingestStage: Stage<IngestParams, IngestValue> = {
     }
     return metrics;
   },
+  warnings: (value, spec) => validationSpeakerWarnings(value.splits.val, data(spec).split.min_val_speakers),
 };
+
+/**
+ * Early stopping and the search objective on a handful of validation voices were measured to
+ * collapse runs (../shared/notes/science.md), so say so on every run that has too few.
+ */
+export function validationSpeakerWarnings(val: SplitStats['val'], minimum: number): string[] {
+  if (val.clips === 0 || minimum <= 0) return [];
+  if (val.maleSpeakers >= minimum && val.femaleSpeakers >= minimum) return [];
+  return [
+    `the validation split has only ${val.maleSpeakers} male and ${val.femaleSpeakers} female speakers (data.split.min_val_speakers: ${minimum}): ` +
+      'early stopping and search decisions rest on a handful of voices and can collapse a run; use more data or a larger data.split.val',
+  ];
+}

@@ -63,6 +63,7 @@ export const searchStage: Stage<SearchParams, SearchValue> = {
     return { search, model, train };
   },
   seed: (s) => spec(s).seed,
+  perSeed: true,
   environment: (s) => ({ backend: resolveBackend(spec(s).engine.backend).name, threads: trialThreads(spec(s)) }),
   async run(ctx, inputs) {
     const s = spec(ctx.spec);

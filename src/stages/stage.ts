@@ -32,6 +32,13 @@ export interface Stage<Params = unknown, Value = unknown> {
   run(ctx: StageContext<Params>, inputs: StageInputs): Promise<Value>;
   /** Numbers worth showing in `xp ls`/`xp show`, taken from the value. */
   metrics?(value: Value): Record<string, number>;
+  /** Warnings about the artifact worth repeating on every run, cached or not (e.g. too few validation speakers). */
+  warnings?(value: Value, spec: SpecLike): string[];
+  /**
+   * Planned once per entry of the spec's `seeds` (against the spec with `seed` set to it) instead
+   * of once: the stages whose results vary with the seed but not the data (train, search, eval).
+   */
+  perSeed?: boolean;
 }
 
 /** Any spec object; the real pipeline uses the validated `Spec`, tests may use their own shapes. */

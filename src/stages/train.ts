@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { FeatureSet } from '../dataset/featureSet.ts';
+import { openFeatureSet } from '../dataset/featureSet.ts';
 import { resolveBackend, type TrainingBackend } from '../engine/backend.ts';
-import { buildGraph } from '../engine/graph.ts';
+import { buildGraph, readsPooledStatistics } from '../engine/graph.ts';
 import { saveModel } from '../model/savedModel.ts';
 import type { ModelSpec, Spec, TrainSpec } from '../spec/types.ts';
 import { validationMetrics, type EpochValidation } from '../train/binaryMetrics.ts';
@@ -40,6 +40,7 @@ export const trainStage: Stage<TrainParams, TrainValue> = {
   kind: 'train',
   implVersion: 1,
   needs: ['features'],
+  perSeed: true,
   enabled: (s) => spec(s).search === undefined,
   params: (s) => ({ model: spec(s).model, train: spec(s).train }),
   seed: (s) => spec(s).seed,
@@ -59,7 +60,8 @@ export async function trainModel(
   options: { epochLimit?: number; backend?: TrainingBackend } = {},
 ): Promise<TrainValue> {
   const stageId = ctx.stageId ?? 'train';
-  const features = new FeatureSet(inputs.features.dir);
+  const pooled = readsPooledStatistics(params.model.kind);
+  const features = openFeatureSet(inputs.features.dir, pooled);
   const { frames, coeffs } = features.manifest;
   const backend = options.backend ?? resolveBackend(spec(ctx.spec).engine.backend);
   backend.setThreads(trainingThreads(ctx.spec));
@@ -70,7 +72,7 @@ export async function trainModel(
     params.train.class_weights === 'balanced' && males > 0 && males < trainLabels.length
       ? [trainLabels.length / (2 * (trainLabels.length - males)), trainLabels.length / (2 * males)]
       : null;
-  const model = backend.createModel(graph, { seed: ctx.seed ?? 0, lr: params.train.lr, classWeights });
+  const model = backend.createModel(graph, { seed: ctx.seed ?? 0, lr: params.train.lr, weightDecay: params.train.weight_decay, classWeights });
   try {
     ctx.log(`${backend.describe()}: ${params.model.kind}, ${model.paramCount().toLocaleString('en')} weights, ${trainLabels.length} training clips`);
     const result = await trainLoop({
@@ -95,6 +97,7 @@ export async function trainModel(
       {
         graph,
         features: featureParams,
+        input: pooled ? 'pooled' : 'frames',
         normalization: features.manifest.normalization,
         output: { positive: 'male', negative: 'female' },
         backend: backend.describe(),

@@ -86,7 +86,7 @@ describe.skipIf(!avail.ok)('libtorch engine (native addon)', () => {
 
   it('builds the anchor-size models with the Keras parameter counts and weight layout', () => {
     const base = { conv: { filters: [16, 32], kernel: 3, pool: 2 }, lstm: { units: 64 }, dense: { units: 64 }, dropout: 0.3, batch_norm: false };
-    const expected = { cnn: 516_929, 'cnn-lstm': 107_585, 'lstm-cnn': 2_689_569 };
+    const expected: Record<string, number> = { cnn: 516_929, 'cnn-lstm': 107_585, 'lstm-cnn': 2_689_569 };
     for (const kind of KINDS) {
       const spec: ModelSpec = { ...base, kind, conv: kind === 'lstm-cnn' ? { ...base.conv, filters: [16] } : base.conv };
       const g = buildGraph(spec, { frames: 100, coeffs: 40 });

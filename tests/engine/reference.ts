@@ -2,6 +2,7 @@
  * An independent, slow, float64 forward pass of a layer graph in plain TypeScript, reading weights
  * in Keras layout (HWIO conv kernels, [in,out] dense, LSTM kernel [in,4u] / recurrent [u,4u] /
  * one bias, gates i,f,c,o). Eval mode: dropout is the identity, batch norm uses moving statistics.
+ * `masked_time_mean` is computed literally from its definition in graph.ts (loop over the steps).
  * Used by the tests to check the addon's layout conventions and gradients (finite differences).
  */
 import type { GraphNode, LayerGraph } from '../../src/engine/graph.ts';
@@ -141,6 +142,25 @@ function applyNode(node: GraphNode, ins: Value[], weights: Weights): Value {
     }
     case 'dropout':
       return x;
+    case 'masked_time_mean': {
+      // Step t' of h counts when any value of input frames [t'·s, t'·s+s) is non-zero.
+      const [h, src] = ins;
+      const Tp = h.shape[0];
+      const F = src.shape[1];
+      const s = node.time_stride;
+      const rest = h.data.length / Tp;
+      const out = new Float64Array(rest);
+      let count = 0;
+      for (let t = 0; t < Tp; t++) {
+        let audio = false;
+        for (let i = t * s * F; i < (t + 1) * s * F && !audio; i++) audio = src.data[i] !== 0;
+        if (!audio) continue;
+        count++;
+        for (let k = 0; k < rest; k++) out[k] += h.data[t * rest + k];
+      }
+      for (let k = 0; k < rest; k++) out[k] /= Math.max(1, count);
+      return { shape: h.shape.slice(1), data: out };
+    }
   }
 }
 

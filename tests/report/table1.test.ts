@@ -99,24 +99,27 @@ describe('Table 1', () => {
     );
   });
 
-  it('shows mean ± sd when a run has results over seeds, and says how many', () => {
+  it('shows mean ± sd [t interval] when a run has results over seeds, and says how many', () => {
     const seeds = baseRecord({
       id: 'r-seeds',
       spec: 'cnn-lstm',
       metrics: {
-        'eval.accuracy_mean': 0.914, 'eval.accuracy_sd': 0.032, 'eval.precision_mean': 0.92, 'eval.precision_sd': 0.041,
-        'eval.recall_mean': 0.905, 'eval.recall_sd': 0.05, 'eval.f1_mean': 0.913, 'eval.f1_sd': 0.034, 'eval.seeds': 5,
-        'eval.accuracy': 0.9, 'eval.accuracy_lo': 0.85, 'eval.accuracy_hi': 0.95,
+        'seeds.accuracy_mean': 0.914, 'seeds.accuracy_sd': 0.032, 'seeds.accuracy_lo': 0.874, 'seeds.accuracy_hi': 0.954,
+        'seeds.precision_mean': 0.92, 'seeds.precision_sd': 0.041,
+        'seeds.recall_mean': 0.905, 'seeds.recall_sd': 0.05, 'seeds.f1_mean': 0.913, 'seeds.f1_sd': 0.034, 'seeds.seeds': 5,
+        'seeds.n': 57, 'seeds.speakers': 25,
+        'eval@1.accuracy': 0.9, 'eval@1.accuracy_lo': 0.85, 'eval@1.accuracy_hi': 0.95,
       },
     });
     const [entry] = table1Entries([seeds]);
     expect(entry.model).toBe('CNN-LSTM');
-    expect(entry.cells.accuracy).toEqual({ kind: 'seeds', mean: 0.914, sd: 0.032 });
+    expect(entry.cells.accuracy).toEqual({ kind: 'seeds', mean: 0.914, sd: 0.032, lo: 0.874, hi: 0.954 });
+    expect(entry.cells.precision).toEqual({ kind: 'seeds', mean: 0.92, sd: 0.041, lo: null, hi: null });
     const md = formatTable1([entry], 'md');
     expect(md).toContain('| CNN-LSTM | paper |  | 98.57 | 98.74 | 99 | 98.47 |  |  |  |');
-    expect(md).toContain('| CNN-LSTM | xp | r-seeds | 91.4 ± 3.2 | 92.0 ± 4.1 | 90.5 ± 5.0 | 91.3 ± 3.4 | speaker | – | – |');
-    expect(md).toContain('- r-seeds: mean ± sd in % over 5 seeds');
-    expect(formatTable1([entry], 'csv').split('\n')[2]).toBe('CNN-LSTM,xp,r-seeds,cnn-lstm,speaker,,,male,91.40,,,3.20,92.00,,,4.10,90.50,,,5.00,91.30,,,3.40');
+    expect(md).toContain('| CNN-LSTM | xp | r-seeds | 91.4 ± 3.2 [87.4, 95.4] | 92.0 ± 4.1 | 90.5 ± 5.0 | 91.3 ± 3.4 | speaker | 57 | 25 |');
+    expect(md).toContain('- r-seeds: mean ± sd [lo, hi] in % over 5 seeds');
+    expect(formatTable1([entry], 'csv').split('\n')[2]).toBe('CNN-LSTM,xp,r-seeds,cnn-lstm,speaker,57,25,male,91.40,87.40,95.40,3.20,92.00,,,4.10,90.50,,,5.00,91.30,,,3.40');
   });
 
   it('says which runs have no results, and which positive class each run used', () => {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { libtorchAvailable } from '../../src/engine/libtorch.ts';
@@ -76,5 +76,53 @@ describe.skipIf(!libtorchAvailable().ok)('the whole pipeline', () => {
     const b = openProject(other).runs.resolve('latest');
     expect(b.stages.train.key).toBe(a.stages.train.key);
     expect(b.metrics).toEqual(a.metrics);
+  });
+});
+
+describe.skipIf(!libtorchAvailable().ok)('baselines and seeds', () => {
+  it('logreg reads the pooled statistics of the same features artifact; seeds give per-seed runs and a summary; predict uses pooled input', async () => {
+    writeMiniCorpus(root);
+    const cnn = path.join(root, 'cnn.yaml');
+    writeFileSync(cnn, miniSpec('cnn'));
+    expect((await xp('run', cnn)).code).toBe(0);
+    const featuresKey = openProject(root).runs.resolve('latest').stages.features.key;
+
+    const logreg = path.join(root, 'logreg.yaml');
+    writeFileSync(logreg, miniSpec('logreg').replace('kind: cnn', 'kind: logreg').replace('epochs: 2', 'epochs: 20'));
+    const run = await xp('run', logreg, '--seeds', '3');
+    expect(run.code).toBe(0);
+    const record = openProject(root).runs.resolve('latest');
+    expect(statuses()).toEqual({
+      ingest: 'cached',
+      features: 'cached',
+      'train@1': 'done',
+      'train@2': 'done',
+      'train@3': 'done',
+      'eval@1': 'done',
+      'eval@2': 'done',
+      'eval@3': 'done',
+      seeds: 'done',
+    });
+    expect(record.stages.features.key).toBe(featuresKey);
+    // The summary is computed from the per-seed results.
+    const accuracies = [1, 2, 3].map((s) => record.metrics[`eval@${s}.accuracy`]);
+    const mean = accuracies.reduce((a, b) => a + b, 0) / 3;
+    expect(record.metrics['seeds.seeds']).toBe(3);
+    expect(record.metrics['seeds.accuracy_mean']).toBeCloseTo(mean, 12);
+    expect(record.metrics['seeds.accuracy_lo']).toBeLessThanOrEqual(mean);
+    // The saved model reads [1, D] pooled statistics: D = 40 MFCCs × (mean, std).
+    const model = JSON.parse(readFileSync(path.join(root, '.xp', 'cache', record.stages['train@1'].key!, 'model', 'model.json'), 'utf8'));
+    expect(model.input).toBe('pooled');
+    expect(model.graph.nodes[0].shape).toEqual([1, 80]);
+    const clip = readdirSync(path.join(root, 'corpus', 'clips'))[0];
+    const predicted = await xp('predict', 'latest', path.join(root, 'corpus', 'clips', clip), '--json');
+    expect(predicted.code).toBe(0);
+    const p = JSON.parse(predicted.stdout).results[0].p;
+    expect(p).toBeGreaterThanOrEqual(0);
+    expect(p).toBeLessThanOrEqual(1);
+
+    // A fourth seed trains only that seed.
+    expect((await xp('run', logreg, '--seeds', '4')).code).toBe(0);
+    expect(statuses()).toMatchObject({ 'train@1': 'cached', 'train@3': 'cached', 'train@4': 'done', 'eval@4': 'done', seeds: 'done' });
   });
 });

@@ -139,6 +139,9 @@ xp::GraphSpec parseGraph(Napi::Env env, Napi::Value value) {
       else if (act == "relu") n.activation = xp::Act::Relu;
       else if (act == "sigmoid") n.activation = xp::Act::Sigmoid;
       else typeError(env, ctx + ".activation: unknown '" + act + "'");
+    } else if (op == "masked_time_mean") {
+      n.op = xp::Op::MaskedTimeMean;
+      n.timeStride = getInt(o, "time_stride", ctx, true);
     } else if (op == "dropout") {
       n.op = xp::Op::Dropout;
       n.rate = getNumber(o, "rate", ctx, true);
@@ -153,8 +156,9 @@ xp::AdamConfig parseAdam(Napi::Object o, xp::AdamConfig a, const std::string& ct
   a.beta1 = getNumber(o, "beta1", ctx, false, a.beta1);
   a.beta2 = getNumber(o, "beta2", ctx, false, a.beta2);
   a.eps = getNumber(o, "epsilon", ctx, false, a.eps);
-  if (!(a.lr >= 0) || !(a.beta1 >= 0 && a.beta1 < 1) || !(a.beta2 >= 0 && a.beta2 < 1) || !(a.eps > 0))
-    typeError(o.Env(), ctx + ": Adam needs lr >= 0, 0 <= beta < 1, epsilon > 0");
+  a.weightDecay = getNumber(o, "weightDecay", ctx, false, a.weightDecay);
+  if (!(a.lr >= 0) || !(a.beta1 >= 0 && a.beta1 < 1) || !(a.beta2 >= 0 && a.beta2 < 1) || !(a.eps > 0) || !(a.weightDecay >= 0))
+    typeError(o.Env(), ctx + ": Adam needs lr >= 0, 0 <= beta < 1, epsilon > 0, weightDecay >= 0");
   return a;
 }
 
@@ -230,7 +234,7 @@ class TorchModel : public Napi::ObjectWrap<TorchModel> {
                        });
   }
 
-  // new TorchModel(graph, { seed, lr?, beta1?, beta2?, epsilon?, classWeights?: [w0, w1], channelsLast?, lstmImpl? })
+  // new TorchModel(graph, { seed, lr?, beta1?, beta2?, epsilon?, weightDecay?, classWeights?: [w0, w1], channelsLast?, lstmImpl? })
   explicit TorchModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TorchModel>(info) {
     Napi::Env env = info.Env();
     guarded(env, [&] {
@@ -345,6 +349,7 @@ class TorchModel : public Napi::ObjectWrap<TorchModel> {
       o.Set("beta1", s.adam.beta1);
       o.Set("beta2", s.adam.beta2);
       o.Set("epsilon", s.adam.eps);
+      o.Set("weightDecay", s.adam.weightDecay);
       Napi::Array slots = Napi::Array::New(env, s.m.size());
       for (uint32_t i = 0; i < s.m.size(); i++) {
         Napi::Object slot = Napi::Object::New(env);
@@ -369,7 +374,10 @@ class TorchModel : public Napi::ObjectWrap<TorchModel> {
       Napi::Object o = info[0].As<Napi::Object>();
       xp::OptimizerState s;
       s.step = getInt(o, "step", "state", true);
-      s.adam = parseAdam(o, xp::AdamConfig{}, "state");
+      // weightDecay is optional (states saved before it existed): absent keeps the model's own.
+      xp::AdamConfig base;
+      base.weightDecay = model(env).weightDecay();
+      s.adam = parseAdam(o, base, "state");
       for (const char* k : {"lr", "beta1", "beta2", "epsilon"}) getNumber(o, k, "state", true);
       Napi::Value slotsV = o.Get("slots");
       if (!slotsV.IsArray()) typeError(env, "state.slots must be an array");

@@ -190,6 +190,19 @@ Model::Model(const GraphSpec& graph, const ModelOptions& options)
         n.shape.back() += b.back();
         break;
       }
+      case Op::MaskedTimeMean: {
+        // inputs: h (rank 2 [T', U] or rank 3 [T', W, C]) and the graph input [T, F] (the mask source).
+        needInputs(2);
+        const auto s = inShape(0);
+        if (s.size() != 2 && s.size() != 3) fail(name, "expects a rank-2 or rank-3 first input, got " + shapeStr(s));
+        if (nodes_[n.in[1]].spec.op != Op::Input) fail(name, "the second input must be the graph input");
+        int64_t stride = spec.timeStride;
+        if (stride < 1) fail(name, "time_stride must be >= 1");
+        if (s[0] * stride > T_)
+          fail(name, std::to_string(s[0]) + " time steps of " + std::to_string(stride) + " frames do not fit the " + std::to_string(T_) + " input frames");
+        n.shape.assign(s.begin() + 1, s.end());
+        break;
+      }
       case Op::Dense: {
         needInputs(1);
         needRank(inShape(0), 1);
@@ -336,6 +349,26 @@ at::Tensor Model::forward(const at::Tensor& x, bool training) {
         else if (n.spec.activation == Act::Sigmoid) out = at::sigmoid(out);
         break;
       }
+      case Op::MaskedTimeMean: {
+        // Weights per time step: m / max(1, sum m), m[t'] = 1 when any input value of frames
+        // [t'*s, t'*s+s) is non-zero (a frame of exact zeros is padding). No gradient through the mask.
+        const int64_t Tp = nodes_[n.in[0]].shape[0], s = n.spec.timeStride;
+        at::Tensor w;
+        {
+          at::NoGradGuard noGradMask;
+          const at::Tensor& src = val[n.in[1]];  // [B,T,F]
+          at::Tensor m = src.narrow(1, 0, Tp * s).reshape({B, Tp, s * F_}).ne(0).any(2).to(at::kFloat);  // [B,T']
+          w = m.div(m.sum(1, true).clamp_min(1.0)).unsqueeze(1);  // [B,1,T']
+        }
+        if (in.dim() == 3) {  // LSTM sequences [B,T',U] -> [B,U]
+          out = at::bmm(w, in).squeeze(1);
+        } else {  // conv [B,C,T',W] (NCHW logically) -> Keras order [B,W,C], so flatten gives (w, c) order
+          const int64_t C = in.size(1), W = in.size(3);
+          // [B,T',W,C]: a view of channels_last memory (a copy otherwise)
+          out = at::bmm(w, in.permute({0, 2, 3, 1}).reshape({B, Tp, W * C})).view({B, W, C});
+        }
+        break;
+      }
       case Op::Dropout: {
         double rate = n.spec.rate;
         if (!training || rate == 0.0) { out = in; break; }
@@ -406,8 +439,8 @@ double Model::gradients(const float* x, const float* y, int64_t batch, bool trai
   return value;
 }
 
-// Adam as torch.optim.Adam (no weight decay, no amsgrad): m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²;
-// p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps). One fused pass per tensor.
+// Adam as torch.optim.Adam (no amsgrad): g += wd p (weight_decay, L2); m = b1 m + (1-b1) g;
+// v = b2 v + (1-b2) g²; p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps). One fused pass per tensor.
 void Model::adamStep() {
   at::NoGradGuard noGrad;
   step_++;
@@ -419,6 +452,7 @@ void Model::adamStep() {
   const float stepSize = static_cast<float>(a.lr / bc1);
   const float bc2Sqrt = static_cast<float>(std::sqrt(bc2));
   const float eps = static_cast<float>(a.eps);
+  const float wd = static_cast<float>(a.weightDecay);
   for (auto& w : weights_) {
     if (!w.trainable) continue;
     at::Tensor& p = w.tensor;
@@ -434,6 +468,7 @@ void Model::adamStep() {
       at::parallel_for(0, p.numel(), 32768, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; i++) {
           float gi = gp[i];
+          if (wd != 0.0f) gi += wd * pp[i];
           float mi = mp[i] * b1 + gi * omb1;
           float vi = vp[i] * b2 + gi * gi * omb2;
           mp[i] = mi;
@@ -442,6 +477,7 @@ void Model::adamStep() {
         }
       });
     } else {
+      if (a.weightDecay != 0.0) g = g.add(p.detach(), a.weightDecay);
       w.m.mul_(a.beta1).add_(g, 1.0 - a.beta1);
       w.v.mul_(a.beta2).addcmul_(g, g, 1.0 - a.beta2);
       at::Tensor denom = (w.v.sqrt() / std::sqrt(bc2)).add_(a.eps);

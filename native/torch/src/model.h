@@ -15,7 +15,7 @@
 
 namespace xp {
 
-enum class Op { Input, ExpandChannels, Conv2d, BatchNorm, Relu, MaxPool2d, Flatten, ReshapeTime, Lstm, Concat, Dense, Dropout };
+enum class Op { Input, ExpandChannels, Conv2d, BatchNorm, Relu, MaxPool2d, Flatten, ReshapeTime, Lstm, Concat, Dense, Dropout, MaskedTimeMean };
 enum class Act { Linear, Relu, Sigmoid };
 
 struct NodeSpec {
@@ -24,6 +24,7 @@ struct NodeSpec {
   std::vector<std::string> inputs;
   std::vector<int64_t> shape;  // declared output shape (optional except for the input node)
   int64_t filters = 0, kernel = 0, pool = 0, units = 0;
+  int64_t timeStride = 1;  // masked_time_mean: input frames per time step of its first input
   bool returnSequences = false;
   Act activation = Act::Linear;
   double rate = 0.0;       // dropout
@@ -38,6 +39,7 @@ struct GraphSpec {
 
 struct AdamConfig {
   double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  double weightDecay = 0.0;  // torch.optim.Adam's weight_decay: g += weightDecay * p before the moments
 };
 
 struct ModelOptions {
@@ -104,6 +106,7 @@ class Model {
 
   void setLearningRate(double lr) { opts_.adam.lr = lr; }
   double learningRate() const { return opts_.adam.lr; }
+  double weightDecay() const { return opts_.adam.weightDecay; }
   void setClassWeights(bool enabled, double w0, double w1);
   int64_t paramCount() const;
   int64_t frames() const { return T_; }

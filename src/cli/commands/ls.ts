@@ -4,7 +4,7 @@ import { table, type Output } from '../output.ts';
 
 /** The metric shown in `xp ls`: test accuracy when there is one, else the first metric. */
 export function headlineMetric(record: RunRecord): string {
-  const preferred = ['eval.accuracy', 'eval.f1', 'search.best_objective'];
+  const preferred = ['seeds.accuracy_mean', 'eval.accuracy', 'eval.f1', 'search.best_objective'];
   const name = preferred.find((m) => m in record.metrics) ?? Object.keys(record.metrics)[0];
   if (!name) return '–';
   const value = record.metrics[name];

@@ -53,7 +53,9 @@ export async function predictCommand(ref: string, files: string[], options: { js
   if (files.length === 0) throw new UserError('xp predict needs at least one audio file');
   const project = openProject();
   const record = project.runs.resolve(ref);
-  const key = record.stages.search?.key ?? record.stages.train?.key;
+  // A multi-seed run has one model per seed (train@<seed>): the first seed's.
+  const modelStage = record.stages.search ?? record.stages.train ?? Object.entries(record.stages).find(([id]) => /^(search|train)@/.test(id))?.[1];
+  const key = modelStage?.key;
   if (!key) throw new UserError(`run ${record.id} has no trained model (no train or search stage with a key)`);
   const modelDir = path.join(project.cache.entryDir(key), 'model');
   let loaded: ReturnType<typeof loadModel>;
@@ -79,7 +81,8 @@ export async function predictCommand(ref: string, files: string[], options: { js
         } catch (e) {
           throw new Error(`cannot read: ${e instanceof Error ? e.message : String(e)}`);
         }
-        const clip = await extractClip(bytes, params, tools);
+        const features = await extractClip(bytes, params, tools);
+        const clip = saved.input === 'pooled' ? { data: features.pooled, frames: 1, coeffs: features.pooled.length, validFrames: 1 } : features;
         const x = clip.data;
         const coeffs = clip.coeffs;
         if (kind !== 'none') {

@@ -1,4 +1,4 @@
-import { EXIT } from '../../errors.ts';
+import { EXIT, UserError } from '../../errors.ts';
 import { pipelineStages } from '../../registry/stages.ts';
 import { RunEvents } from '../../runner/events.ts';
 import { openProject } from '../../runner/project.ts';
@@ -22,6 +22,11 @@ export interface RunCommandOptions {
  * one exits at once.
  */
 export async function runCommand(files: string[], options: RunCommandOptions, io: Output, argv: string[]): Promise<number> {
+  return (await runSpecs(files, options, io, argv)).exitCode;
+}
+
+/** `xp run`'s work, returning each run's result too (for `xp results`). */
+export async function runSpecs(files: string[], options: RunCommandOptions, io: Output, argv: string[]): Promise<{ exitCode: number; results: RunResult[] }> {
   const project = openProject();
   const targets = files.length ? files : defaultSpecFiles(project.root);
   const loaded = loadSpecsOrThrow(targets, options.set, project.root);
@@ -64,10 +69,27 @@ export async function runCommand(files: string[], options: RunCommandOptions, io
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  if (results.some((r) => r.record.status === 'interrupted') || controller.signal.aborted) return EXIT.interrupted;
-  if (results.some((r) => r.badInput)) return EXIT.badInput;
-  if (results.some((r) => r.record.status === 'failed')) return EXIT.runFailed;
-  return EXIT.ok;
+  const exitCode =
+    results.some((r) => r.record.status === 'interrupted') || controller.signal.aborted
+      ? EXIT.interrupted
+      : results.some((r) => r.badInput)
+        ? EXIT.badInput
+        : results.some((r) => r.record.status === 'failed')
+          ? EXIT.runFailed
+          : EXIT.ok;
+  return { exitCode, results };
+}
+
+/** `--seeds 5` → seeds 1…5; `--seeds 3,7,11` → those seeds. As a `--set` override. */
+export function seedsOverride(value: string): string {
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) {
+    const n = Number(trimmed);
+    if (n < 1) throw new UserError(`--seeds: need at least 1 seed, got ${value}`);
+    return `seeds=[${Array.from({ length: n }, (_, i) => i + 1).join(',')}]`;
+  }
+  if (/^\d+(,\d+)+$/.test(trimmed)) return `seeds=[${trimmed}]`;
+  throw new UserError(`--seeds: expected a count (5) or a list (1,2,3), got ${JSON.stringify(value)}`);
 }
 
 function summary({ record }: RunResult): string {
@@ -93,10 +115,12 @@ function headlineMetrics(metrics: Record<string, number>): string[] {
   const lines: string[] = [];
   const format = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(4));
   for (const [name, value] of Object.entries(metrics)) {
-    if (!/^(eval\.(accuracy|precision|recall|f1|roc_auc)|train\.(epochs|val_f1|val_accuracy)|search\.(best_objective|trials_done|trials_failed))$/.test(name)) continue;
-    const lo = metrics[`${name}_lo`];
-    const hi = metrics[`${name}_hi`];
-    lines.push(`  ${name} = ${format(value)}${lo !== undefined && hi !== undefined ? ` [${format(lo)}, ${format(hi)}]` : ''}`);
+    if (!/^(eval\.(accuracy|precision|recall|f1|roc_auc)|seeds\.(accuracy|precision|recall|f1|roc_auc)_mean|train\.(epochs|val_f1|val_accuracy)|search\.(best_objective|trials_done|trials_failed))$/.test(name)) continue;
+    const base = name.replace(/_mean$/, '');
+    const sd = name.endsWith('_mean') ? metrics[`${base}_sd`] : undefined;
+    const lo = metrics[`${base}_lo`];
+    const hi = metrics[`${base}_hi`];
+    lines.push(`  ${name} = ${format(value)}${sd !== undefined ? ` ± ${format(sd)}` : ''}${lo !== undefined && hi !== undefined ? ` [${format(lo)}, ${format(hi)}]` : ''}`);
   }
   if (lines.length === 0) {
     for (const [name, value] of Object.entries(metrics).slice(0, 12)) lines.push(`  ${name} = ${format(value)}`);
