@@ -27,6 +27,11 @@ export interface RunReport {
     dirty: boolean;
   };
   table1: Table1Entry;
+  /** A multi-seed run: each metric across seeds, and each seed's test accuracy / F1. */
+  seeds: {
+    metrics: { name: MetricName; mean: number; sd: number | null; lo: number | null; hi: number | null }[];
+    perSeed: { seed: number; accuracy: number | null; f1: number | null }[];
+  } | null;
   /** Where the eval numbers came from. */
   evalSource: 'eval artifact' | 'recomputed from predictions.csv' | 'run record' | 'none';
   metrics: { name: MetricName; value: number | null; lo: number | null; hi: number | null }[];
@@ -94,7 +99,23 @@ export function buildRunReport(project: Project, record: RunRecord, linksFrom = 
     .filter((s) => `ingest.${s}_clips` in m || `ingest.${s}_speakers` in m)
     .map((s) => ({ split: s, clips: m[`ingest.${s}_clips`] ?? null, speakers: m[`ingest.${s}_speakers`] ?? null }));
 
+  const seedIds = Object.keys(record.stages).filter((id) => id.startsWith('eval@'));
+  const seeds: RunReport['seeds'] =
+    typeof m['seeds.seeds'] === 'number'
+      ? {
+          metrics: METRIC_NAMES.filter((name) => typeof m[`seeds.${name}_mean`] === 'number').map((name) => ({
+            name,
+            mean: m[`seeds.${name}_mean`],
+            sd: m[`seeds.${name}_sd`] ?? null,
+            lo: m[`seeds.${name}_lo`] ?? null,
+            hi: m[`seeds.${name}_hi`] ?? null,
+          })),
+          perSeed: seedIds.map((id) => ({ seed: Number(id.slice('eval@'.length)), accuracy: m[`${id}.accuracy`] ?? null, f1: m[`${id}.f1`] ?? null })),
+        }
+      : null;
+
   const warnings = [...record.warnings];
+  if (seeds && seedIds.length) warnings.push(`test metrics, confusion matrix and speakers below are from the first seed's predictions (${seedIds[0]}); the across-seeds table summarises all ${seedIds.length}`);
   if (record.status !== 'done') warnings.push(`the run is ${record.status}: numbers may be missing or partial`);
   if (evalSource === 'none') warnings.push('no eval results in this run');
   if (bootstrap && bootstrap.resamples === 0) warnings.push('eval.bootstrap is 0: no confidence intervals');
@@ -131,6 +152,7 @@ export function buildRunReport(project: Project, record: RunRecord, linksFrom = 
       dirty: record.git.dirty,
     },
     table1: table1Entries([record], project.cache)[0],
+    seeds,
     evalSource,
     metrics,
     confidence: report?.confidence ?? settings.confidence,
@@ -140,7 +162,7 @@ export function buildRunReport(project: Project, record: RunRecord, linksFrom = 
     worstSpeakers: (report?.perSpeaker ?? []).slice(0, WORST_SPEAKERS),
     testSpeakers,
     otherMetrics: Object.entries(m)
-      .filter(([name]) => !name.startsWith('eval.') && !name.startsWith('ingest.'))
+      .filter(([name]) => !/^(eval[.@]|ingest\.|seeds\.)/.test(name))
       .map(([name, value]) => ({ name, value })),
     warnings,
     plots,
@@ -170,6 +192,13 @@ export function formatRunReport(report: RunReport, format: ReportFormat): string
   out.push(formatTable1([report.table1], md ? 'md' : 'text'));
 
   const level = `${Math.round(report.confidence * 1000) / 10}%`;
+  if (report.seeds) {
+    const pct = (x: number | null) => (x === null ? '–' : (x * 100).toFixed(1));
+    heading(`Across ${report.seeds.perSeed.length} seeds (mean ± sd, ${level} t interval of the mean)`);
+    grid(['metric', 'mean', 'sd', `${level} interval`], report.seeds.metrics.map((x) => [x.name, pct(x.mean), pct(x.sd), x.lo !== null && x.hi !== null ? `[${pct(x.lo)}, ${pct(x.hi)}]` : '–']));
+    out.push('');
+    grid(['seed', 'accuracy', 'F1'], report.seeds.perSeed.map((x) => [String(x.seed), pct(x.accuracy), pct(x.f1)]));
+  }
   const how = report.bootstrap
     ? `${level} percentile bootstrap over ${report.bootstrap.unit}s, ${report.bootstrap.resamples} resamples${report.bootstrap.skipped ? `, ${report.bootstrap.skipped} skipped` : ''}`
     : 'no intervals';

@@ -124,5 +124,8 @@ describe.skipIf(!libtorchAvailable().ok)('baselines and seeds', () => {
     // A fourth seed trains only that seed.
     expect((await xp('run', logreg, '--seeds', '4')).code).toBe(0);
     expect(statuses()).toMatchObject({ 'train@1': 'cached', 'train@3': 'cached', 'train@4': 'done', 'eval@4': 'done', seeds: 'done' });
+    const report = await xp('report', 'latest', '--format', 'md');
+    expect(report.stdout).toContain('### Across 4 seeds (mean ± sd, 95% t interval of the mean)');
+    expect(report.stdout).toContain("from the first seed's predictions (eval@1)");
   });
 });
