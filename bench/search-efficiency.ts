@@ -1,17 +1,18 @@
 /**
- * Search efficiency: npx tsx bench/search-efficiency.ts [--seeds 5] [--parallel 2] [--epochs 30]
- *   [--asha-min 1,3] [--eta 3]
+ * Search efficiency: npx tsx bench/search-efficiency.ts [--seeds 10] [--parallel 2] [--epochs 30]
+ *   [--asha-min 1,2,3] [--eta 3] [--asha-proposals random,tpe]
  *
  * On the embedded corpus (data/cv-mini) with the cnn-lstm-tuned spec (CNN-LSTM, early
  * stopping as configured), a grid of 2 filter sets × 2 LSTM sizes × 3 learning rates × 3 batch
  * sizes = 36 configurations is searched with grid, random, tpe and asha (η = 3, min 1 epoch),
  * each given the grid's 36 configurations as its trial budget (asha once per --asha-min, its
- * bottom rung). For each method: the compute — epochs trained, counted per job as the epochs
- * its own training needed (a continued ASHA job counts only the epochs after the checkpoint it
- * continues; a repeated configuration counts once) — spent, in the method's job
- * order, until some job first reports a validation F1 within 0.5 point of the grid's best
- * (for asha, a job at any rung). Grid's reference cost is its whole grid (it must run every
- * point to know its best).
+ * bottom rung, and per --asha-proposals: `asha` proposes at random, `asha+tpe` with TPE). For
+ * each method: the compute — epochs trained, counted per job as the epochs its own training
+ * needed (a continued ASHA job counts only the epochs after the checkpoint it continues — the
+ * job the search continued, whichever run first put the entry in the shared cache; a
+ * repeated configuration counts once) — spent, in the method's job order, until some job
+ * first reports a validation F1 within 0.5 point of the grid's best (for asha, a job at any
+ * rung). Grid's reference cost is its whole grid (it must run every point to know its best).
  *
  * All methods share one cache: a configuration trained to the same epochs is the same trial
  * key whichever method asks for it, so it is trained once; the compute each method *would*
@@ -40,11 +41,12 @@ import type { Stage } from '../src/stages/stage.ts';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
   options: {
-    seeds: { type: 'string', default: '5' },
+    seeds: { type: 'string', default: '10' },
     parallel: { type: 'string', default: '2' },
     epochs: { type: 'string', default: '30' },
-    'asha-min': { type: 'string', default: '1,3' },
+    'asha-min': { type: 'string', default: '1,2,3' },
     eta: { type: 'string', default: '3' },
+    'asha-proposals': { type: 'string', default: 'random,tpe' },
   },
 });
 const SEEDS = Number(args.seeds);
@@ -81,17 +83,19 @@ const base = loaded.value.spec;
 const backend = resolveBackend(base.engine.backend).name;
 const threads = 1;
 
-function specFor(method: SearchSpec['method'], ashaMin = 1): Spec {
+type Proposals = NonNullable<SearchSpec['proposals']>;
+
+function specFor(method: SearchSpec['method'], ashaMin = 1, proposals: Proposals = 'random'): Spec {
   return {
     ...base,
     train: { ...base.train, epochs: Number(args.epochs) },
     engine: { ...base.engine, threads },
-    search: { ...base.search!, method, trials: 36, parallel: PARALLEL, space: SPACE, asha: { min_epochs: ashaMin, reduction_factor: Number(args.eta) }, proposals: 'random' },
+    search: { ...base.search!, method, trials: 36, parallel: PARALLEL, space: SPACE, asha: { min_epochs: ashaMin, reduction_factor: Number(args.eta) }, proposals },
   };
 }
 
-async function run(method: SearchSpec['method'], proposalSeed?: number, ashaMin?: number): Promise<{ outcome: SearchOutcome; seconds: number }> {
-  const spec = specFor(method, ashaMin);
+async function run(method: SearchSpec['method'], proposalSeed?: number, ashaMin?: number, proposals?: Proposals): Promise<{ outcome: SearchOutcome; seconds: number }> {
+  const spec = specFor(method, ashaMin, proposals);
   const executor = new LocalProcessPool(PARALLEL, { cacheHome: project.cache.home, threads });
   const started = performance.now();
   try {
@@ -102,12 +106,17 @@ async function run(method: SearchSpec['method'], proposalSeed?: number, ashaMin?
   }
 }
 
-/** Epochs each job's own training needs (continued ASHA jobs: only those after the checkpoint). */
+/**
+ * Epochs each job's own training needs: continued ASHA jobs only those after the checkpoint of
+ * the job they continue in this search. (Not the cache entry's own `continues`: the entry may
+ * have been put there by another run — e.g. the grid's from-scratch run of the same
+ * configuration and budget — which would charge a promotion as a restart.)
+ */
 function jobCosts(outcome: SearchOutcome): number[] {
   return outcome.jobs.map((job) => {
-    const epochs = job.value?.history.length ?? 0;
-    const from = job.value?.continues ? outcome.jobs.find((j) => j.key === job.value!.continues)?.value?.history.length ?? 0 : 0;
-    return epochs - from;
+    const epochs = job.historyEpochs;
+    const from = job.continues === null ? 0 : outcome.jobs[job.continues].historyEpochs;
+    return Math.max(0, epochs - from);
   });
 }
 
@@ -137,6 +146,8 @@ interface Row {
   method: string;
   seeds: number;
   reached: number;
+  /** Epochs to the threshold per seed (null: never reached). */
+  perSeed: (number | null)[];
   meanEpochs: number | null;
   medianEpochs: number | null;
   fractionOfGrid: number | null;
@@ -144,7 +155,7 @@ interface Row {
   bestMean: number;
 }
 const rows: Row[] = [
-  { method: 'grid', seeds: 1, reached: 1, meanEpochs: gridCost.total, medianEpochs: gridCost.total, fractionOfGrid: 1, meanTotal: gridCost.total, bestMean: gridBest },
+  { method: 'grid', seeds: 1, reached: 1, perSeed: [gridCost.total], meanEpochs: gridCost.total, medianEpochs: gridCost.total, fractionOfGrid: 1, meanTotal: gridCost.total, bestMean: gridBest },
 ];
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -153,19 +164,26 @@ const median = (xs: number[]) => {
 const variants = [
   { method: 'random' as const, label: 'random' },
   { method: 'tpe' as const, label: 'tpe' },
-  ...String(args['asha-min']).split(',').map((m) => ({ method: 'asha' as const, label: `asha/${m}`, ashaMin: Number(m) })),
+  ...String(args['asha-proposals']).split(',').flatMap((proposals) =>
+    String(args['asha-min']).split(',').map((m) => ({ method: 'asha' as const, label: `${proposals === 'tpe' ? 'asha+tpe' : 'asha'}/${m}`, ashaMin: Number(m), proposals: proposals as Proposals })),
+  ),
 ];
-for (const { method, label, ashaMin } of variants as { method: SearchSpec['method']; label: string; ashaMin?: number }[]) {
+for (const { method, label, ashaMin, proposals } of variants as { method: SearchSpec['method']; label: string; ashaMin?: number; proposals?: Proposals }[]) {
   const costs: number[] = [];
+  const perSeed: (number | null)[] = [];
   const totals: number[] = [];
   const bests: number[] = [];
   for (let seed = 0; seed < SEEDS; seed++) {
-    const { outcome, seconds } = await run(method, base.seed + seed, ashaMin);
+    const { outcome, seconds } = await run(method, base.seed + seed, ashaMin, proposals);
     const cost = costToReach(outcome, threshold);
     totals.push(cost.total);
     bests.push(cost.best);
+    perSeed.push(cost.epochs);
     if (cost.epochs !== null) costs.push(cost.epochs);
-    const rungs = method === 'asha' ? ` rungs ${outcome.rungs.join('/')},` : '';
+    const top = outcome.rungs.length - 1;
+    const rungs = method === 'asha'
+      ? ` rungs ${outcome.rungs.join('/')}, ${outcome.trials.filter((t) => t.rung === top).length} trials at the top rung (${outcome.trials.filter((t) => t.complete).length} complete),`
+      : '';
     console.log(`  ${label} seed ${base.seed + seed}:${rungs} ${cost.epochs === null ? 'never reached' : `reached after ${cost.epochs} epochs`} (${cost.total} epochs in all, best ${cost.best.toFixed(4)}, ${seconds.toFixed(0)} s wall)`);
   }
   const mean = costs.length ? costs.reduce((a, b) => a + b, 0) / costs.length : null;
@@ -173,6 +191,7 @@ for (const { method, label, ashaMin } of variants as { method: SearchSpec['metho
     method: label,
     seeds: SEEDS,
     reached: costs.length,
+    perSeed,
     meanEpochs: mean,
     medianEpochs: costs.length ? median(costs) : null,
     fractionOfGrid: mean === null ? null : mean / gridCost.total,
@@ -183,12 +202,13 @@ for (const { method, label, ashaMin } of variants as { method: SearchSpec['metho
 
 const pad = (s: string, n: number) => s.padStart(n);
 console.log(`\ncompute to come within 0.5 point of grid's best val_f1 (${gridBest.toFixed(4)} → threshold ${threshold.toFixed(4)}):`);
-console.log(`${'method'.padEnd(10)}${pad('reached', 10)}${pad('mean epochs', 13)}${pad('median', 9)}${pad('% of grid', 11)}${pad('budget used', 13)}${pad('best f1', 9)}`);
+console.log(`${'method'.padEnd(12)}${pad('reached', 9)}${pad('mean epochs', 13)}${pad('median', 9)}${pad('% of grid', 11)}${pad('median %', 10)}${pad('budget used', 13)}${pad('best f1', 9)}  per seed`);
 for (const r of rows) {
+  const pct = (x: number | null) => (x === null ? '–' : `${((x / gridCost.total) * 100).toFixed(1)}%`);
   console.log(
-    `${r.method.padEnd(10)}${pad(`${r.reached}/${r.seeds}`, 10)}${pad(r.meanEpochs === null ? '–' : r.meanEpochs.toFixed(1), 13)}${pad(r.medianEpochs === null ? '–' : r.medianEpochs.toFixed(0), 9)}` +
-      `${pad(r.fractionOfGrid === null ? '–' : `${(r.fractionOfGrid * 100).toFixed(1)}%`, 11)}${pad(r.meanTotal.toFixed(0), 13)}${pad(r.bestMean.toFixed(4), 9)}`,
+    `${r.method.padEnd(12)}${pad(`${r.reached}/${r.seeds}`, 9)}${pad(r.meanEpochs === null ? '–' : r.meanEpochs.toFixed(1), 13)}${pad(r.medianEpochs === null ? '–' : r.medianEpochs.toFixed(0), 9)}` +
+      `${pad(pct(r.meanEpochs), 11)}${pad(pct(r.medianEpochs), 10)}${pad(r.meanTotal.toFixed(0), 13)}${pad(r.bestMean.toFixed(4), 9)}  ${r.perSeed.map((x) => (x === null ? '–' : String(x))).join(' ')}`,
   );
 }
-console.log('(mean/median over the seeds that reached the threshold; "budget used" = epochs of the whole 36-trial run; target ≤ 25% of grid for tpe and asha)');
+console.log('(mean/median over the seeds that reached the threshold; "per seed" = epochs to the threshold for each proposal seed, – = never; "budget used" = mean epochs of the whole 36-trial run; target ≤ 25% of grid for tpe and asha)');
 console.log(JSON.stringify({ bench: 'search-efficiency', gridBest, threshold, rows }));

@@ -9,6 +9,8 @@
  * checkpoint, to the next rung); if there is none it starts a new trial at the bottom rung.
  * `search.trials` bounds the trials started; once all have been, rungs with fewer than η
  * results still promote their best (see `final`), so some trial always reaches the top.
+ * Promoting a trial that stopped early (training's own early stopping) trains nothing: the
+ * scheduler carries its final result up instead of issuing a training job.
  *
  * The pure decision is here; `schedule.ts` decides *which results it may see* so that the job
  * sequence is the same at any worker count (see there).

@@ -30,6 +30,15 @@ export interface JobRecord {
   epochsTrained: number;
   /** Epochs in the resulting model's history. */
   historyEpochs: number;
+  /** The job (index) whose checkpoint this one continues: an ASHA promotion. */
+  continues: number | null;
+  /**
+   * The trial had already finished training at this job (index), stopping early below its
+   * budget: this promotion trained nothing and carries that job's result (and key).
+   */
+  finished: number | null;
+  /** The trial's training ended here, before the budget (early stopping): a final result. */
+  complete: boolean;
   durationMs: number;
   error?: string;
   value?: TrialValue;
@@ -42,6 +51,11 @@ export interface TrialRecord {
   assignment: Assignment;
   config: TrialConfig;
   status: TrialStatus;
+  /**
+   * Trained to completion: to the top rung, or (asha) stopped early below the budget of the
+   * rung it reached, so training it longer would not change it.
+   */
+  complete: boolean;
   /** Objective at the highest rung reached (for non-asha: the trial's only job). */
   objective: number | null;
   val: EpochValidation | null;
@@ -150,6 +164,8 @@ export async function runSearch(options: SearchRunOptions): Promise<SearchOutcom
   const finish = (planned: PlannedJob, job: TrialJob, status: JobStatus, value: TrialValue | undefined, error: string | undefined, durationMs: number) => {
     const objective = value?.val ? numberOrNull(value.val[metric]) : null;
     if (value && !value.val) error = 'no validation split: the search objective needs one';
+    // Stopped early, hence before this job's budget: the result is final at any budget.
+    const complete = !error && value?.stoppedEarly === true;
     const record: JobRecord = {
       index: planned.index,
       trial: planned.trial,
@@ -162,14 +178,18 @@ export async function runSearch(options: SearchRunOptions): Promise<SearchOutcom
       val: value?.val ?? null,
       epochsTrained: status === 'done' ? (value?.epochsTrained ?? 0) : 0,
       historyEpochs: value?.history.length ?? 0,
+      continues: planned.continues,
+      finished: null,
+      complete,
       durationMs: value?.durationMs ?? durationMs,
       ...(error ? { error } : {}),
       ...(value ? { value } : {}),
     };
     records[planned.index] = record;
-    scheduler.report(planned.index, { objective: record.status === 'failed' ? null : objective });
+    scheduler.report(planned.index, { objective: record.status === 'failed' ? null : objective, complete });
 
-    const top = !planned.promotable;
+    // The trial's last job: the top rung, or one it stopped early in (asha carries that result up).
+    const top = !planned.promotable || complete;
     if (record.status === 'failed') trialEvent(planned, 'failed', { error: record.error });
     else if (top) trialEvent(planned, status, { objective, epoch: record.historyEpochs });
     else trialEvent(planned, 'running', { objective, epoch: record.historyEpochs });
@@ -182,11 +202,20 @@ export async function runSearch(options: SearchRunOptions): Promise<SearchOutcom
       if (best === null || (search.objective.mode === 'max' ? objective > best : objective < best)) best = objective;
       emit({ type: 'metrics', stage, step: planned.trial, series: 'trial', values: { [metric]: objective, [`best_${metric}`]: best } });
     }
-    if (asha && !top && record.status !== 'failed') {
+    if (asha && planned.promotable && record.status !== 'failed') {
       // Trial events say when a trial ends; a rung reached is only told here.
       const verb = status === 'cached' ? 'from the cache' : `in ${(record.durationMs / 1000).toFixed(1)}s`;
-      options.log?.(`trial #${planned.trial} reached rung ${planned.rung} (${planned.epochs} epochs) ${verb}${objective !== null ? `: ${metric} ${objective.toFixed(4)}` : ''}`);
+      const stopped = complete ? `, stopped early after epoch ${record.historyEpochs} (complete)` : '';
+      options.log?.(`trial #${planned.trial} reached rung ${planned.rung} (${planned.epochs} epochs) ${verb}${stopped}${objective !== null ? `: ${metric} ${objective.toFixed(4)}` : ''}`);
     }
+  };
+
+  /** An ASHA promotion of a trial that had already finished: nothing to train, its result carried up. */
+  const carry = (planned: PlannedJob) => {
+    const source = records[planned.finished!];
+    records[planned.index] = { ...source, index: planned.index, rung: planned.rung, epochs: planned.epochs, continues: planned.continues, finished: planned.finished, epochsTrained: 0, durationMs: 0 };
+    jobKeys[planned.index] = source.key;
+    scheduler.report(planned.index, { objective: source.objective, complete: true });
   };
 
   const inFlight = new Map<number, Promise<void>>();
@@ -202,6 +231,10 @@ export async function runSearch(options: SearchRunOptions): Promise<SearchOutcom
         break;
       }
       (jobsOf.get(planned.trial) ?? jobsOf.set(planned.trial, []).get(planned.trial)!).push(planned);
+      if (planned.finished !== null) {
+        carry(planned);
+        continue;
+      }
       const job = toJob(planned);
       jobKeys[planned.index] = job.key;
       const hit = cache.get<TrialValue>(job.key);
@@ -269,15 +302,19 @@ function summarizeTrials(scheduler: SearchScheduler, records: JobRecord[], jobsO
       const failed = jobs.find((j) => j.status === 'failed');
       // The highest rung with a result: what the trial is ranked by.
       const reached = [...jobs].reverse().find((j) => j.status !== 'failed') ?? last;
+      const complete = !failed && (reached.rung === topRung || reached.complete);
+      // A carried-over result keeps the status of the job that computed it.
+      const computed = reached.finished === null ? reached : records[reached.finished];
       let status: TrialStatus;
       if (failed) status = 'failed';
-      else if (asha && reached.rung < topRung) status = 'pruned';
-      else status = reached.status === 'cached' ? 'cached' : 'done';
+      else if (asha && !complete) status = 'pruned';
+      else status = computed.status === 'cached' ? 'cached' : 'done';
       return {
         trial,
         assignment: planned[0].assignment,
         config: jobs[0].config,
         status,
+        complete,
         objective: failed && failed === jobs[0] ? null : reached.objective,
         val: reached.val,
         rung: reached.rung,
@@ -285,21 +322,23 @@ function summarizeTrials(scheduler: SearchScheduler, records: JobRecord[], jobsO
         epochsTrained: jobs.reduce((sum, j) => sum + j.epochsTrained, 0),
         durationMs: jobs.reduce((sum, j) => sum + j.durationMs, 0),
         key: reached.key,
-        keys: jobs.map((j) => j.key),
+        keys: [...new Set(jobs.map((j) => j.key))],
         ...(failed?.error ? { error: failed.error } : {}),
       };
     });
 }
 
 /**
- * The best trial: among those at the highest rung any trial reached (asha — lower rungs were
- * measured with fewer epochs), else among all, by the objective; ties go to the earlier trial.
+ * The best trial: among those trained to completion (asha: the top rung, or stopped early
+ * below it) or, when none is, those at the highest rung any trial reached (lower rungs were
+ * measured with fewer epochs); else among all, by the objective; ties go to the earlier trial.
  */
 function bestTrial(trials: TrialRecord[], scheduler: SearchScheduler, asha: boolean): number {
   const scored = trials.map((t, i) => ({ t, i })).filter(({ t }) => t.objective !== null && Number.isFinite(t.objective) && t.status !== 'failed');
   if (scored.length === 0) return -1;
   const rung = asha ? Math.max(...scored.map(({ t }) => t.rung)) : 0;
-  const pool = asha ? scored.filter(({ t }) => t.rung === rung) : scored;
+  const complete = scored.filter(({ t }) => t.complete);
+  const pool = !asha ? scored : complete.length ? complete : scored.filter(({ t }) => t.rung === rung);
   pool.sort((a, b) => scheduler.loss({ objective: a.t.objective }) - scheduler.loss({ objective: b.t.objective }) || a.t.trial - b.t.trial);
   return pool[0].i;
 }

@@ -15,6 +15,11 @@
  *    promotion, no trial budget left) it waits for all earlier jobs and decides again with
  *    everything, now letting a rung with fewer than η results promote its best (so a finite
  *    search ends with a fully trained trial); when that also shows nothing, the search is over.
+ *    A trial whose training ended before its rung's budget (early stopping) is complete: its
+ *    result is final at every larger budget, so promoting it trains nothing — the promotion is
+ *    a job that only carries that result over (`finished`), known as soon as it is issued.
+ *    With `proposals: tpe`, new trials are proposed from the results at the highest rung with
+ *    enough of them (as BOHB), complete trials counting at every rung above theirs.
  *
  * Trade-off: for tpe and asha, at most LAG + 1 jobs can run at once (extra workers wait), and
  * each decision ignores the LAG most recent results even on a single worker (true
@@ -45,6 +50,11 @@ export interface PlannedJob {
   assignment: Assignment;
   /** Job whose checkpoint this one continues (an ASHA promotion), else null. */
   continues: number | null;
+  /**
+   * The trial already finished training at this earlier job (it stopped early below its
+   * budget): this promotion trains nothing and its outcome is that job's. Else null.
+   */
+  finished: number | null;
   /** A later job may continue this one (keep its checkpoint). */
   promotable: boolean;
 }
@@ -52,6 +62,11 @@ export interface PlannedJob {
 /** What the scheduler needs back: the objective as reported (null when the job failed or has none). */
 export interface JobOutcome {
   objective: number | null;
+  /**
+   * The trial's training ended before this job's budget (early stopping): the result is
+   * final, the same at any larger budget.
+   */
+  complete?: boolean;
 }
 
 export interface SchedulerOptions {
@@ -146,21 +161,44 @@ export class SearchScheduler {
     if (decision.type === 'new') {
       const trial = this.trialsStarted;
       const assignment = this.options.proposals === 'tpe' && trial >= this.startup
-        ? this.tpeProposal(trial, visible, true)
+        ? this.ashaTpeProposal(trial, visible)
         : this.randomProposal(trial);
       return this.issue(trial, assignment, 0, null);
     }
     const from = this.jobs.findIndex((job) => job.trial === decision.trial && job.rung === decision.rung - 1);
-    return this.issue(decision.trial, this.trialAssignments[decision.trial], decision.rung, from);
+    const job = this.issue(decision.trial, this.trialAssignments[decision.trial], decision.rung, from);
+    if (this.outcomes[from]?.complete) {
+      // Nothing left to train: carry the final result up (known now, whatever the lag).
+      job.finished = this.jobs[from].finished ?? from;
+      this.outcomes[job.index] = this.outcomes[from];
+    }
+    return job;
+  }
+
+  /** Whether decisions with `visible` results see job i (a carried-over final result always). */
+  private visibleJob(i: number, visible: number): boolean {
+    return i < visible || (this.jobs[i].finished !== null && this.jobs[i].finished! < visible);
   }
 
   private ashaDecision(visible: number, final: boolean) {
     const results: (AshaResult | undefined)[] = this.jobs.map((_, i) => {
-      if (i >= visible) return undefined;
+      if (!this.visibleJob(i, visible)) return undefined;
       const loss = this.loss(this.outcomes[i]);
       return Number.isFinite(loss) ? { loss } : null;
     });
     return ashaDecide({ jobs: this.jobs, results, rungs: this.rungs, eta: this.eta, canStartNew: this.trialsStarted < this.plannedTrials, final });
+  }
+
+  /** ASHA's TPE proposal: from the results at the highest rung with enough of them (see `rungObservations`). */
+  private ashaTpeProposal(trial: number, visible: number): Assignment {
+    const results: RungResult[] = [];
+    this.jobs.forEach((job, i) => {
+      if (!this.visibleJob(i, visible)) return;
+      results.push({ trial: job.trial, rung: job.rung, assignment: job.assignment, loss: this.loss(this.outcomes[i]), complete: this.outcomes[i]?.complete === true });
+    });
+    const { observations } = rungObservations(results, this.rungs.length, this.startup);
+    const rand = rngFor(this.options.seed, 'search', 'tpe', String(trial));
+    return tpePropose(this.options.space, observations, rand, this.options.tpe, this.taken);
   }
 
   private known(count: number): boolean {
@@ -181,6 +219,7 @@ export class SearchScheduler {
       epochs: this.rungs[rung],
       assignment,
       continues,
+      finished: null,
       promotable: rung < this.rungs.length - 1,
     };
     this.jobs.push(job);
@@ -198,21 +237,49 @@ export class SearchScheduler {
     return assignment;
   }
 
-  /**
-   * TPE from the results of the first `visible` jobs (for asha: their bottom-rung results, the
-   * only budget every trial has been measured at).
-   */
-  private tpeProposal(trial: number, visible: number, bottomRungOnly = false): Assignment {
+  /** TPE from the results of the first `visible` jobs. */
+  private tpeProposal(trial: number, visible: number): Assignment {
     const observations: Observation[] = [];
     for (let i = 0; i < visible; i++) {
       const job = this.jobs[i];
-      if (bottomRungOnly && job.rung !== 0) continue;
       if (this.outcomes[i] === undefined) continue;
       observations.push({ assignment: job.assignment, loss: this.loss(this.outcomes[i]) });
     }
     const rand = rngFor(this.options.seed, 'search', 'tpe', String(trial));
     return tpePropose(this.options.space, observations, rand, this.options.tpe, this.taken);
   }
+}
+
+/** A result as ASHA's TPE model sees it. */
+export interface RungResult {
+  trial: number;
+  rung: number;
+  assignment: Assignment;
+  /** Lower is better; +Infinity for a failed job. */
+  loss: number;
+  /** The trial stopped early: this result is final, the same at every higher rung. */
+  complete: boolean;
+}
+
+/**
+ * The observations ASHA's TPE model is fitted to, as BOHB (Falkner, Klein & Hutter, "BOHB:
+ * Robust and efficient hyperparameter optimization at scale", ICML 2018): those at the highest
+ * rung that has at least `minimum` finite results — a trial complete below a rung counts there
+ * with its final result — so the model learns from the longest-trained results as soon as
+ * there are enough of them, and from the bottom rung, which every trial reaches, before that.
+ * Bottom-rung results alone rank configurations by how fast they start, which on small data
+ * (few optimiser steps per epoch) says little about where they end. In trial order.
+ */
+export function rungObservations(results: readonly RungResult[], rungCount: number, minimum: number): { rung: number; observations: Observation[] } {
+  const atRung = Array.from({ length: rungCount }, () => new Map<number, Observation>());
+  for (const r of results) {
+    const upTo = r.complete ? rungCount - 1 : r.rung;
+    for (let rung = r.rung; rung <= upTo; rung++) if (!atRung[rung].has(r.trial)) atRung[rung].set(r.trial, { assignment: r.assignment, loss: r.loss });
+  }
+  const finite = (m: Map<number, Observation>) => [...m.values()].filter((o) => Number.isFinite(o.loss)).length;
+  let rung = rungCount - 1;
+  while (rung > 0 && finite(atRung[rung]) < minimum) rung--;
+  return { rung, observations: [...atRung[rung].entries()].sort(([a], [b]) => a - b).map(([, o]) => o) };
 }
 
 /** Random trials before TPE takes over: a constant of the space, so trial i never depends on `trials`. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/data/rng.ts';
 import { ashaDecide, ashaRungs } from '../../src/search/asha.ts';
-import { SearchScheduler, type PlannedJob, type SchedulerOptions } from '../../src/search/schedule.ts';
+import { rungObservations, SearchScheduler, type PlannedJob, type SchedulerOptions } from '../../src/search/schedule.ts';
 import { parseSpace, type Assignment } from '../../src/search/space.ts';
 import type { SearchSpec } from '../../src/spec/types.ts';
 import { tunedSpec } from './helpers.ts';
@@ -41,7 +41,7 @@ function scheduler(options: Partial<Omit<SchedulerOptions, 'space'>> & { space?:
  * Run a scheduler to the end with `workers` parallel slots, finishing in-flight jobs in a
  * random order (as real workers would), scoring each job with `score`.
  */
-function simulate(s: SearchScheduler, workers: number, score: (job: PlannedJob) => number, orderSeed = 1): PlannedJob[] {
+function simulate(s: SearchScheduler, workers: number, score: (job: PlannedJob) => number, orderSeed = 1, complete?: (job: PlannedJob) => boolean): PlannedJob[] {
   const rand = mulberry32(orderSeed);
   const running: PlannedJob[] = [];
   for (let guard = 0; guard < 10_000; guard++) {
@@ -59,7 +59,7 @@ function simulate(s: SearchScheduler, workers: number, score: (job: PlannedJob) 
       return s.jobs;
     }
     const [job] = running.splice(Math.floor(rand() * running.length), 1);
-    s.report(job.index, { objective: score(job) });
+    s.report(job.index, { objective: score(job), ...(complete?.(job) ? { complete: true } : {}) });
   }
   throw new Error('did not finish');
 }
@@ -196,11 +196,50 @@ describe('ASHA', () => {
     expect(epochs).toBeLessThan(0.25 * 27 * 27);
   });
 
+  it('carries a trial that stopped early up the rungs without training it again', () => {
+    const s = scheduler({ method: 'asha', trials: 9, epochs: 9, lag: 0 });
+    expect(s.rungs).toEqual([1, 3, 9]);
+    // Trial 0 is the best and its training stops early within the first rung: complete.
+    const jobs: PlannedJob[] = [];
+    for (let i = 0; i < 3; i++) {
+      const job = s.next() as PlannedJob;
+      jobs.push(job);
+      s.report(job.index, { objective: job.trial === 0 ? 0.9 : 0.5 - 0.1 * job.trial, complete: job.trial === 0 });
+    }
+    const promoted = s.next() as PlannedJob;
+    expect(promoted).toMatchObject({ trial: 0, rung: 1, continues: 0, finished: 0 });
+    // Its outcome is known at once (nothing to wait for), and it is the rung's only result so
+    // far: the next decision starts a new trial rather than waiting.
+    expect(s.outcomes[promoted.index]).toEqual({ objective: 0.9, complete: true });
+    const next = s.next() as PlannedJob;
+    expect(next).toMatchObject({ rung: 0, finished: null, continues: null });
+  });
+
+  it('fits ASHA\'s TPE model to the highest rung with enough results, complete trials counting above theirs', () => {
+    const a = (x: number) => ({ 'train.lr': x });
+    const results = [
+      ...[0, 1, 2, 3, 4, 5].map((trial) => ({ trial, rung: 0, assignment: a(trial), loss: trial, complete: false })),
+      { trial: 1, rung: 1, assignment: a(1), loss: 0.5, complete: false },
+      { trial: 3, rung: 1, assignment: a(3), loss: 0.2, complete: false },
+      // Trial 4 stopped early at rung 0: its result stands at rungs 1 and 2 too.
+      { trial: 4, rung: 0, assignment: a(4), loss: 4, complete: true },
+    ];
+    expect(rungObservations(results, 3, 3)).toEqual({ rung: 1, observations: [{ assignment: a(1), loss: 0.5 }, { assignment: a(3), loss: 0.2 }, { assignment: a(4), loss: 4 }] });
+    // Not enough anywhere above the bottom: the bottom rung, every trial once.
+    expect(rungObservations(results, 3, 4).rung).toBe(0);
+    expect(rungObservations(results, 3, 4).observations).toHaveLength(6);
+  });
+
   it('gives the same jobs at any worker count and completion order, and extends as a prefix', () => {
     const runs = [1, 2, 3, 6].map((workers, i) => plain(simulate(scheduler({ method: 'asha', trials: 20 }), workers, curve, i + 7)));
     for (const run of runs.slice(1)) expect(run).toEqual(runs[0]);
     const tpe = [1, 4].map((workers) => plain(simulate(scheduler({ method: 'asha', proposals: 'tpe', trials: 20 }), workers, curve, workers)));
     expect(tpe[1]).toEqual(tpe[0]);
+    // Trials that stop early (results carried up without training) change nothing to that.
+    const stops = (job: PlannedJob) => job.epochs >= 3 && job.trial % 2 === 0;
+    const carried = [1, 2, 5].map((workers, i) => simulate(scheduler({ method: 'asha', proposals: 'tpe', trials: 20 }), workers, curve, i + 3, stops));
+    for (const run of carried.slice(1)) expect(plain(run)).toEqual(plain(carried[0]));
+    expect(carried[0].some((j) => j.finished !== null)).toBe(true);
     // Raising trials keeps the first trials' configurations (their jobs come from the cache).
     const more = plain(simulate(scheduler({ method: 'asha', trials: 30 }), 2, curve));
     const firstTrials = (run: ReturnType<typeof plain>) => run.filter((j) => j.rung === 0).slice(0, 20).map((j) => j.assignment);
