@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
 import { buildGraph, GraphError, graphInput, paramCount, weightSpecs, type ModelSpec } from '../../src/engine/graph.ts';
+import { ANCHOR_SIZES, modelSpec } from './harness.ts';
 
 const INPUT = { frames: 100, coeffs: 40 };
 
-function spec(kind: ModelSpec['kind'], over: Partial<ModelSpec> = {}): ModelSpec {
-  return { kind, conv: { filters: [16, 32], kernel: 3, pool: 2 }, lstm: { units: 64 }, dense: { units: 64 }, dropout: 0.3, batch_norm: false, ...over };
-}
+/** Anchor-size models (the parameter counts below are the anchors'). */
+const spec = (kind: ModelSpec['kind'], over: Partial<ModelSpec> = {}): ModelSpec => modelSpec(kind, { ...ANCHOR_SIZES, ...over });
 
 describe('layer graph (no addon needed)', () => {
   it('has the TF.js parameter counts of the anchor models (shared/anchors/README.md)', () => {

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { mulberry32 } from '../../src/data/rng.ts';
 import { buildGraph, paramCount, weightSpecs, type LayerGraph, type ModelSpec } from '../../src/engine/graph.ts';
 import { createLibtorchModel, getLibtorchThreads, libtorchAvailable, setLibtorchThreads, type LibtorchModel, type WeightTensor } from '../../src/engine/libtorch.ts';
+import { ANCHOR_SIZES, centralDifference, disposeAfterAll, modelSpec, mulberry32Gaussian } from './harness.ts';
 import { referenceLoss, referencePredict, toWeightMap } from './reference.ts';
 
 const avail = libtorchAvailable();
@@ -9,35 +11,13 @@ if (!avail.ok) console.warn(`skipping libtorch engine tests: ${avail.reason}`);
 
 const KINDS: ModelSpec['kind'][] = ['cnn', 'cnn-lstm', 'lstm-cnn'];
 
-function tinySpec(kind: ModelSpec['kind'], over: Partial<ModelSpec> = {}): ModelSpec {
-  return { kind, conv: { filters: [4, 6], kernel: 3, pool: 2 }, lstm: { units: 5 }, dense: { units: 8 }, dropout: 0.25, batch_norm: false, ...over };
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(n: number, seed: number): Float32Array {
-  const u = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(u() + 1e-12)) * Math.cos(2 * Math.PI * u());
-  return out;
-}
-
 /**
  * Separable synthetic task: the label is the sign of the mean of coefficients [2, 5) over time.
  * The band gets a ±0.5 offset drawn per example first, so that the classes have a margin.
  */
 function bandTask(n: number, frames: number, coeffs: number, seed: number): { x: Float32Array; y: Float32Array } {
-  const x = gaussian(n * frames * coeffs, seed);
-  const u = rng(seed + 1000);
+  const x = mulberry32Gaussian(n * frames * coeffs, seed);
+  const u = mulberry32(seed + 1000);
   const y = new Float32Array(n);
   for (let b = 0; b < n; b++) {
     const offset = u() < 0.5 ? -0.5 : 0.5;
@@ -68,27 +48,20 @@ function weightsBitsEqual(a: WeightTensor[], b: WeightTensor[]): boolean {
 }
 
 describe.skipIf(!avail.ok)('libtorch engine (native addon)', () => {
-  const models: LibtorchModel[] = [];
-  const make = (graph: LayerGraph, seed: number, extra: Partial<Parameters<typeof createLibtorchModel>[1]> = {}): LibtorchModel => {
-    const m = createLibtorchModel(graph, { seed, ...extra });
-    models.push(m);
-    return m;
-  };
   let threadsBefore = 1;
   beforeAll(() => {
     threadsBefore = getLibtorchThreads();
     setLibtorchThreads(1);
   });
-  afterAll(() => {
-    for (const m of models) m.dispose();
-    setLibtorchThreads(threadsBefore);
-  });
+  afterAll(() => setLibtorchThreads(threadsBefore));
+  // Registered after the hook above: vitest runs afterAll hooks last-first, so the models go before the threads are restored.
+  const keep = disposeAfterAll();
+  const make = (graph: LayerGraph, seed: number, extra: Partial<Parameters<typeof createLibtorchModel>[1]> = {}): LibtorchModel => keep(createLibtorchModel(graph, { seed, ...extra }));
 
   it('builds the anchor-size models with the Keras parameter counts and weight layout', () => {
-    const base = { conv: { filters: [16, 32], kernel: 3, pool: 2 }, lstm: { units: 64 }, dense: { units: 64 }, dropout: 0.3, batch_norm: false };
     const expected: Record<string, number> = { cnn: 516_929, 'cnn-lstm': 107_585, 'lstm-cnn': 2_689_569 };
     for (const kind of KINDS) {
-      const spec: ModelSpec = { ...base, kind, conv: kind === 'lstm-cnn' ? { ...base.conv, filters: [16] } : base.conv };
+      const spec = modelSpec(kind, { ...ANCHOR_SIZES, conv: kind === 'lstm-cnn' ? { ...ANCHOR_SIZES.conv, filters: [16] } : ANCHOR_SIZES.conv });
       const g = buildGraph(spec, { frames: 100, coeffs: 40 });
       const m = make(g, 1);
       expect(m.paramCount()).toBe(expected[kind]);
@@ -99,7 +72,7 @@ describe.skipIf(!avail.ok)('libtorch engine (native addon)', () => {
   });
 
   it('initialises like Keras: zero biases, LSTM forget bias 1, orthogonal recurrent kernel, Glorot-bounded kernels', () => {
-    const g = buildGraph(tinySpec('cnn-lstm'), { frames: 20, coeffs: 8 });
+    const g = buildGraph(modelSpec('cnn-lstm'), { frames: 20, coeffs: 8 });
     const w = new Map(make(g, 3).getWeights().map((t) => [t.name, t]));
     const lb = w.get('lstm_1/bias')!.data;
     const u = 5;
@@ -126,7 +99,7 @@ describe.skipIf(!avail.ok)('libtorch engine (native addon)', () => {
       const n = 128;
       const B = 32;
       const { x, y } = bandTask(n, frames, coeffs, 11);
-      const g = buildGraph(tinySpec(kind, { dropout: 0.1 }), { frames, coeffs });
+      const g = buildGraph(modelSpec(kind, { dropout: 0.1 }), { frames, coeffs });
       const m = make(g, 5, { lr: 0.01 });
       const per = frames * coeffs;
       const epochLoss: number[] = [];
@@ -152,7 +125,7 @@ describe.skipIf(!avail.ok)('libtorch engine (native addon)', () => {
         const B = 16;
         const { x, y } = bandTask(B, frames, coeffs, 2);
         for (const kind of KINDS) {
-          const g = buildGraph(tinySpec(kind, { batch_norm: true }), { frames, coeffs });
+          const g = buildGraph(modelSpec(kind, { batch_norm: true }), { frames, coeffs });
           const run = (seed: number): { losses: Float32Array; weights: WeightTensor[] } => {
             const m = make(g, seed);
             const losses = new Float32Array(6);
@@ -181,7 +154,7 @@ describe.skipIf(!avail.ok)('libtorch engine (native addon)', () => {
     const B = 16;
     const { x, y } = bandTask(B, frames, coeffs, 3);
     for (const kind of KINDS) {
-      const g = buildGraph(tinySpec(kind, { batch_norm: true }), { frames, coeffs });
+      const g = buildGraph(modelSpec(kind, { batch_norm: true }), { frames, coeffs });
       const a = make(g, 1);
       for (let i = 0; i < 3; i++) a.trainStep(x, y, B); // moves the weights and the batch-norm statistics
       const b = make(g, 2);
@@ -200,7 +173,7 @@ describe.skipIf(!avail.ok)('libtorch engine (native addon)', () => {
     const per = frames * coeffs;
     const batch = (i: number): [Float32Array, Float32Array] => [slice(x, per, (i % 4) * B, B), y.slice((i % 4) * B, (i % 4 + 1) * B)];
     for (const kind of KINDS) {
-      const g = buildGraph(tinySpec(kind, { dropout: 0.5, batch_norm: true }), { frames, coeffs });
+      const g = buildGraph(modelSpec(kind, { dropout: 0.5, batch_norm: true }), { frames, coeffs });
       const a = make(g, 9, { lr: 3e-3 });
       for (let i = 0; i < 5; i++) a.trainStep(...batch(i), B);
       const weights = a.getWeights();
@@ -235,7 +208,7 @@ describe.skipIf(!avail.ok)('libtorch engine (native addon)', () => {
     const { x, y } = bandTask(B, frames, coeffs, 5);
     for (const kind of KINDS) {
       for (const kernel of [3, 2]) {
-        const g = buildGraph(tinySpec(kind, { batch_norm: true, conv: { filters: [3, 4], kernel, pool: 2 } }), { frames, coeffs });
+        const g = buildGraph(modelSpec(kind, { batch_norm: true, conv: { filters: [3, 4], kernel, pool: 2 } }), { frames, coeffs });
         const m = make(g, 7, { lr: 0.05 });
         for (let i = 0; i < 3; i++) m.trainStep(x, y, B); // non-trivial batch-norm statistics
         const p = m.predict(x, B);
@@ -251,26 +224,20 @@ describe.skipIf(!avail.ok)('libtorch engine (native addon)', () => {
     const B = 4;
     const { x, y } = bandTask(B, frames, coeffs, 6);
     for (const kind of KINDS) {
-      const g = buildGraph(tinySpec(kind, { conv: { filters: [3], kernel: 3, pool: 2 }, lstm: { units: 3 }, dense: { units: 4 } }), { frames, coeffs });
+      const g = buildGraph(modelSpec(kind, { conv: { filters: [3], kernel: 3, pool: 2 }, lstm: { units: 3 }, dense: { units: 4 } }), { frames, coeffs });
       const m = make(g, 8);
       const { loss, gradients } = m.gradients(x, y, B);
       const weights = toWeightMap(m.getWeights());
       expect(loss).toBeCloseTo(referenceLoss(g, weights, x, y, B), 5);
-      const u = rng(17);
+      const u = mulberry32(17);
       let checked = 0;
       for (const grad of gradients) {
         const w = weights.get(grad.name)!;
         const picks = new Set<number>([0, w.length - 1]);
         while (picks.size < Math.min(6, w.length)) picks.add(Math.floor(u() * w.length));
         for (const i of picks) {
-          const h = 1e-6; // small: a larger step can cross a ReLU / max-pool kink (the reference is float64)
-          const orig = w[i];
-          w[i] = orig + h;
-          const up = referenceLoss(g, weights, x, y, B);
-          w[i] = orig - h;
-          const down = referenceLoss(g, weights, x, y, B);
-          w[i] = orig;
-          const fd = (up - down) / (2 * h);
+          // h small: a larger step can cross a ReLU / max-pool kink (the reference is float64)
+          const fd = centralDifference(w, i, 1e-6, () => referenceLoss(g, weights, x, y, B));
           expect(Math.abs(grad.data[i] - fd), `${kind} ${grad.name}[${i}]: ${grad.data[i]} vs ${fd}`).toBeLessThan(2e-5 + 2e-3 * Math.abs(fd));
           checked++;
         }
@@ -286,7 +253,7 @@ describe.skipIf(!avail.ok)('libtorch engine (native addon)', () => {
     const B = 6;
     const { x, y } = bandTask(B, frames, coeffs, 15);
     for (const kind of ['cnn-lstm', 'lstm-cnn'] as const) {
-      const g = buildGraph(tinySpec(kind), { frames, coeffs });
+      const g = buildGraph(modelSpec(kind), { frames, coeffs });
       const fused = make(g, 4, { lstmImpl: 'fused' });
       const aten = make(g, 4, { lstmImpl: 'aten' });
       expect(weightsBitsEqual(fused.getWeights(), aten.getWeights())).toBe(true);
@@ -307,7 +274,7 @@ describe.skipIf(!avail.ok)('libtorch engine (native addon)', () => {
     const coeffs = 5;
     const B = 8;
     const { x, y } = bandTask(B, frames, coeffs, 12);
-    const g = buildGraph(tinySpec('cnn'), { frames, coeffs });
+    const g = buildGraph(modelSpec('cnn'), { frames, coeffs });
     const m = make(g, 1);
     const weights = toWeightMap(m.getWeights());
     const plain = m.gradients(x, y, B).loss;
@@ -326,7 +293,7 @@ describe.skipIf(!avail.ok)('libtorch engine (native addon)', () => {
     const coeffs = 5;
     const B = 8;
     const { x, y } = bandTask(B, frames, coeffs, 13);
-    const m = make(buildGraph(tinySpec('cnn-lstm', { dropout: 0.5 }), { frames, coeffs }), 1);
+    const m = make(buildGraph(modelSpec('cnn-lstm', { dropout: 0.5 }), { frames, coeffs }), 1);
     expect(bitsEqual(m.predict(x, B), m.predict(x, B))).toBe(true);
     expect(m.gradients(x, y, B, false).loss).toBe(m.gradients(x, y, B, false).loss);
     expect(m.gradients(x, y, B, true).loss).not.toBe(m.gradients(x, y, B, true).loss);
@@ -334,7 +301,7 @@ describe.skipIf(!avail.ok)('libtorch engine (native addon)', () => {
 
   it('sets the learning rate (lr 0 leaves the weights unchanged)', () => {
     const { x, y } = bandTask(8, 8, 5, 14);
-    const m = make(buildGraph(tinySpec('cnn'), { frames: 8, coeffs: 5 }), 1);
+    const m = make(buildGraph(modelSpec('cnn'), { frames: 8, coeffs: 5 }), 1);
     m.setLearningRate(0);
     expect(m.getLearningRate()).toBe(0);
     const before = m.getWeights();
@@ -346,7 +313,7 @@ describe.skipIf(!avail.ok)('libtorch engine (native addon)', () => {
   });
 
   it('rejects bad input with clear errors', () => {
-    const g = buildGraph(tinySpec('cnn'), { frames: 8, coeffs: 5 });
+    const g = buildGraph(modelSpec('cnn'), { frames: 8, coeffs: 5 });
     const m = make(g, 1);
     expect(() => m.trainStep(new Float32Array(10), new Float32Array(2), 2)).toThrow(/x has 10 elements, expected 80/);
     expect(() => m.predict(new Float32Array(40), 0)).toThrow(/batch must be a positive integer/);

@@ -4,52 +4,28 @@
  * have zero-padded tails of different lengths; and padding invariance (a clip padded to T or to 2T
  * gives the same output).
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { buildGraph, weightSpecs, type InputSize, type LayerGraph, type ModelSpec } from '../../src/engine/graph.ts';
-import { createLibtorchModel, libtorchAvailable, type WeightTensor } from '../../src/engine/libtorch.ts';
-import { createTfjsModel } from '../../src/engine/tfjs.ts';
+import { createLibtorchModel, libtorchAvailable } from '../../src/engine/libtorch.ts';
+import { availableEngines, centralDifference, engineMaker, lcgGaussian, modelSpec, type Engine, type EngineName } from './harness.ts';
 import { referenceLoss, referencePredict, toWeightMap } from './reference.ts';
 
 const torch = libtorchAvailable();
-type EngineName = 'libtorch' | 'cpu' | 'wasm';
-const ENGINES: EngineName[] = torch.ok ? ['libtorch', 'cpu', 'wasm'] : ['cpu', 'wasm'];
+const ENGINES = availableEngines();
 
-interface Engine {
-  trainStep(x: Float32Array, y: Float32Array, batch: number): number;
-  predict(x: Float32Array, batch: number): Float32Array;
-  gradients(x: Float32Array, y: Float32Array, batch: number, training?: boolean): { loss: number; gradients: WeightTensor[] };
-  getWeights(): WeightTensor[];
-  setWeights(w: WeightTensor[]): void;
-  dispose(): void;
-}
+const makeModel = engineMaker();
+const make = (engine: EngineName, graph: LayerGraph, seed: number, lr = 1e-3): Engine => makeModel(engine, graph, { seed, lr });
 
-const open: Engine[] = [];
-function make(engine: EngineName, graph: LayerGraph, seed: number, lr = 1e-3): Engine {
-  const m = engine === 'libtorch' ? createLibtorchModel(graph, { seed, lr }) : createTfjsModel(engine, graph, { seed, lr });
-  open.push(m);
-  return m;
-}
-afterAll(() => open.forEach((m) => m.dispose()));
-
-function spec(kind: ModelSpec['kind'], over: Partial<ModelSpec> = {}): ModelSpec {
-  return { kind, time_pooling: 'masked_mean', conv: { filters: [3, 4], kernel: 3, pool: 2 }, lstm: { units: 5 }, dense: { units: 6 }, dropout: 0.25, batch_norm: true, ...over };
-}
-
-function gaussian(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const u = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s + 0.5) / 2 ** 32;
-  };
-  return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
-}
+/** Masked time pooling, batch norm on; conv [3, 4] and dense 6 (the other sizes are modelSpec's). */
+const spec = (kind: ModelSpec['kind'], over: Partial<ModelSpec> = {}): ModelSpec =>
+  modelSpec(kind, { time_pooling: 'masked_mean', conv: { filters: [3, 4], kernel: 3, pool: 2 }, dense: { units: 6 }, batch_norm: true, ...over });
 
 /** Clips of `lengths[b]` real frames, zero-padded to `frames`; the clip content depends only on (seed, b). */
 function padded(lengths: number[], input: InputSize, seed: number): Float32Array {
   const { frames, coeffs } = input;
   const x = new Float32Array(lengths.length * frames * coeffs);
-  lengths.forEach((len, b) => x.set(gaussian(len * coeffs, seed + 17 * b).map((v, i) => v + (i % coeffs === 2 ? (b % 2 ? 0.7 : -0.7) : 0)), b * frames * coeffs));
+  lengths.forEach((len, b) => x.set(lcgGaussian(len * coeffs, seed + 17 * b).map((v, i) => v + (i % coeffs === 2 ? (b % 2 ? 0.7 : -0.7) : 0)), b * frames * coeffs));
   return x;
 }
 
@@ -147,14 +123,7 @@ for (const kind of ['cnn-lstm', 'cnn', 'lstm-cnn'] as const) {
       for (const grad of gf.gradients) {
         const v = w.get(grad.name)!;
         for (const i of new Set([0, Math.floor(v.length / 2), v.length - 1])) {
-          const h = 1e-6;
-          const orig = v[i];
-          v[i] = orig + h;
-          const up = referenceLoss(graph, w, xf, yf, nb);
-          v[i] = orig - h;
-          const down = referenceLoss(graph, w, xf, yf, nb);
-          v[i] = orig;
-          const fd = (up - down) / (2 * h);
+          const fd = centralDifference(v, i, 1e-6, () => referenceLoss(graph, w, xf, yf, nb));
           expect(Math.abs(grad.data[i] - fd), `${grad.name}[${i}]: ${grad.data[i]} vs ${fd}`).toBeLessThan(2e-5 + 2e-3 * Math.abs(fd));
           checked++;
         }

@@ -3,52 +3,22 @@
  * weight decay (`weightDecay`, torch.optim.Adam(weight_decay=…) semantics) against a float64 hand
  * computation, its place in the optimizer state, and resume.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import type { EngineModelOptions, OptimizerState } from '../../src/engine/backend.ts';
-import { buildGraph, weightSpecs, type LayerGraph, type ModelSpec } from '../../src/engine/graph.ts';
-import { createLibtorchModel, libtorchAvailable, type WeightTensor } from '../../src/engine/libtorch.ts';
-import { createTfjsModel } from '../../src/engine/tfjs.ts';
+import { buildGraph, weightSpecs, type ModelSpec } from '../../src/engine/graph.ts';
+import type { WeightTensor } from '../../src/engine/libtorch.ts';
+import { availableEngines, engineMaker, lcgGaussian, modelSpec, type Engine } from './harness.ts';
 import { referencePredict, toWeightMap } from './reference.ts';
 
-const torch = libtorchAvailable();
-type EngineName = 'libtorch' | 'cpu' | 'wasm';
-const ENGINES: EngineName[] = torch.ok ? ['libtorch', 'cpu', 'wasm'] : ['cpu', 'wasm'];
+const ENGINES = availableEngines();
+const make = engineMaker();
 
-interface Engine {
-  trainStep(x: Float32Array, y: Float32Array, batch: number): number;
-  predict(x: Float32Array, batch: number): Float32Array;
-  getWeights(): WeightTensor[];
-  setWeights(w: WeightTensor[]): void;
-  getOptimizerState(): OptimizerState;
-  setOptimizerState(s: OptimizerState): void;
-  dispose(): void;
-}
-
-const open: Engine[] = [];
-function make(engine: EngineName, graph: LayerGraph, options: EngineModelOptions): Engine {
-  const m = engine === 'libtorch' ? createLibtorchModel(graph, options) : createTfjsModel(engine, graph, options);
-  open.push(m);
-  return m;
-}
-afterAll(() => open.forEach((m) => m.dispose()));
-
-function spec(kind: ModelSpec['kind'], over: Partial<ModelSpec> = {}): ModelSpec {
-  return { kind, conv: { filters: [4], kernel: 3, pool: 2 }, lstm: { units: 4 }, dense: { units: 8 }, dropout: 0, batch_norm: false, ...over };
-}
-
-function gaussian(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const u = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s + 0.5) / 2 ** 32;
-  };
-  return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
-}
+/** This file's sizes: conv [4], LSTM 4, no dropout unless a test asks (dense 8 and the rest are modelSpec's). */
+const spec = (kind: ModelSpec['kind'], over: Partial<ModelSpec> = {}): ModelSpec => modelSpec(kind, { conv: { filters: [4], kernel: 3, pool: 2 }, lstm: { units: 4 }, dropout: 0, ...over });
 
 /** Pooled statistics [n, 1, D]; the label follows feature 0 (plus noise from feature 1). */
 function statsTask(n: number, D: number, seed: number): { x: Float32Array; y: Float32Array } {
-  const x = gaussian(n * D, seed);
+  const x = lcgGaussian(n * D, seed);
   const y = new Float32Array(n);
   for (let b = 0; b < n; b++) y[b] = x[b * D] + 0.3 * x[b * D + 1] > 0 ? 1 : 0;
   return { x, y };
@@ -140,7 +110,7 @@ describe('Adam weight decay (torch.optim.Adam weight_decay: grad += wd·w before
   const graph = buildGraph(spec('logreg'), INPUT);
   const B = 6;
   const { x, y } = statsTask(B, D, 3);
-  const k0 = Array.from(gaussian(D, 99), (v) => v * 0.8);
+  const k0 = Array.from(lcgGaussian(D, 99), (v) => v * 0.8);
   const b0 = 0.3;
   const init: WeightTensor[] = [
     { name: 'dense_1/kernel', shape: [D, 1], data: Float32Array.from(k0) },
@@ -171,12 +141,12 @@ describe('Adam weight decay (torch.optim.Adam weight_decay: grad += wd·w before
     it(`${engine}: the decay applies to every trainable weight (conv, batch norm, LSTM, dense), moving statistics untouched`, () => {
       const g = buildGraph({ ...spec('cnn-lstm', { batch_norm: true, conv: { filters: [3], kernel: 3, pool: 2 } }), time_pooling: 'masked_mean' }, { frames: 8, coeffs: 4 });
       const n = 5;
-      const xs = gaussian(n * 8 * 4, 21);
+      const xs = lcgGaussian(n * 8 * 4, 21);
       const ys = Float32Array.from({ length: n }, (_, i) => i % 2);
       const o = { lr: 0.01, wd: 0.5, eps: 0.1 };
       const m = make(engine, g, { seed: 4, lr: o.lr, weightDecay: o.wd, epsilon: o.eps });
       const before = new Map(m.getWeights().map((t) => [t.name, t.data]));
-      const grads = (m as unknown as { gradients(x: Float32Array, y: Float32Array, b: number, training: boolean): { gradients: WeightTensor[] } }).gradients(xs, ys, n, true);
+      const grads = m.gradients(xs, ys, n, true);
       m.trainStep(xs, ys, n);
       const after = new Map(m.getWeights().map((t) => [t.name, t.data]));
       const trainable = new Set(weightSpecs(g).filter((w) => w.trainable).map((w) => w.name));

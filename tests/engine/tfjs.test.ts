@@ -1,37 +1,21 @@
 /** The TF.js engine (src/engine/tfjs.ts) on wasm: forward vs the float64 reference, determinism, weights, resume, parity with libtorch. */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { resolveBackend } from '../../src/engine/backend.ts';
 import { buildGraph, paramCount, weightSpecs, type LayerGraph, type ModelSpec } from '../../src/engine/graph.ts';
 import { createLibtorchModel, libtorchAvailable } from '../../src/engine/libtorch.ts';
 import { createTfjsModel, type TfjsModel } from '../../src/engine/tfjs.ts';
+import { disposeAfterAll, lcgUniform, modelSpec } from './harness.ts';
 import { referencePredict, toWeightMap } from './reference.ts';
 
 const KINDS: ModelSpec['kind'][] = ['cnn', 'cnn-lstm', 'lstm-cnn'];
 const INPUT = { frames: 12, coeffs: 8 };
 const PER = INPUT.frames * INPUT.coeffs;
 
-function spec(kind: ModelSpec['kind'], over: Partial<ModelSpec> = {}): ModelSpec {
-  return { kind, conv: { filters: [4, 6], kernel: 3, pool: 2 }, lstm: { units: 5 }, dense: { units: 8 }, dropout: 0.25, batch_norm: false, ...over };
-}
-
-function data(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 32) * 2 - 1;
-  });
-}
-
 const labels = (n: number) => Float32Array.from({ length: n }, (_, i) => (i * 7) % 3 === 0 ? 1 : 0);
 
-const models: TfjsModel[] = [];
-function make(graph: LayerGraph, seed: number, extra: { lr?: number; classWeights?: [number, number] } = {}): TfjsModel {
-  const m = createTfjsModel('wasm', graph, { seed, ...extra });
-  models.push(m);
-  return m;
-}
-afterAll(() => models.forEach((m) => m.dispose()));
+const keep = disposeAfterAll();
+const make = (graph: LayerGraph, seed: number, extra: { lr?: number; classWeights?: [number, number] } = {}): TfjsModel => keep(createTfjsModel('wasm', graph, { seed, ...extra }));
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
@@ -44,13 +28,13 @@ describe('tfjs engine on wasm', () => {
 
   for (const kind of KINDS) {
     it(`${kind}: weights follow graph.ts; forward matches the float64 reference (1e-4)`, () => {
-      const graph = buildGraph(spec(kind, { batch_norm: kind === 'cnn' }), INPUT);
+      const graph = buildGraph(modelSpec(kind, { batch_norm: kind === 'cnn' }), INPUT);
       const m = make(graph, 3);
       const w = m.getWeights();
       expect(w.map((t) => [t.name, t.shape])).toEqual(weightSpecs(graph).map((s) => [s.name, s.shape]));
       expect(m.paramCount()).toBe(paramCount(graph).total);
       // a couple of training steps so batch-norm statistics and biases are not at their initial values
-      const x = data(6 * PER, 11);
+      const x = lcgUniform(6 * PER, 11);
       m.trainStep(x, labels(6), 6);
       m.trainStep(x, labels(6), 6);
       const p = m.predict(x, 6);
@@ -60,10 +44,10 @@ describe('tfjs engine on wasm', () => {
   }
 
   it('same seed → bit-identical weights after training steps (dropout on); another seed differs', () => {
-    const graph = buildGraph(spec('cnn-lstm'), INPUT);
+    const graph = buildGraph(modelSpec('cnn-lstm'), INPUT);
     const run = (seed: number) => {
       const m = make(graph, seed);
-      const x = data(8 * PER, 5);
+      const x = lcgUniform(8 * PER, 5);
       for (let i = 0; i < 3; i++) m.trainStep(x, labels(8), 8);
       return m.getWeights().flatMap((w) => bits(w.data));
     };
@@ -73,10 +57,10 @@ describe('tfjs engine on wasm', () => {
   });
 
   it('getWeights/setWeights round-trip: a model of another seed predicts the same', () => {
-    const graph = buildGraph(spec('lstm-cnn'), INPUT);
+    const graph = buildGraph(modelSpec('lstm-cnn'), INPUT);
     const a = make(graph, 1);
     const b = make(graph, 2);
-    const x = data(4 * PER, 9);
+    const x = lcgUniform(4 * PER, 9);
     expect(bits(b.predict(x, 4))).not.toEqual(bits(a.predict(x, 4)));
     b.setWeights(a.getWeights());
     expect(bits(b.predict(x, 4))).toEqual(bits(a.predict(x, 4)));
@@ -84,8 +68,8 @@ describe('tfjs engine on wasm', () => {
   });
 
   it('resume from weights + optimizer state continues bit-identically (dropout masks included)', () => {
-    const graph = buildGraph(spec('cnn', { batch_norm: true }), INPUT);
-    const x = data(8 * PER, 21);
+    const graph = buildGraph(modelSpec('cnn', { batch_norm: true }), INPUT);
+    const x = lcgUniform(8 * PER, 21);
     const y = labels(8);
     const straight = make(graph, 7, { classWeights: [1, 2] });
     for (let i = 0; i < 4; i++) straight.trainStep(x, y, 8);
@@ -100,10 +84,10 @@ describe('tfjs engine on wasm', () => {
   });
 
   it('learns a separable task', () => {
-    const graph = buildGraph(spec('cnn', { dropout: 0 }), INPUT);
+    const graph = buildGraph(modelSpec('cnn', { dropout: 0 }), INPUT);
     const m = make(graph, 5, { lr: 3e-3 });
     const n = 32;
-    const x = data(n * PER, 77);
+    const x = lcgUniform(n * PER, 77);
     const y = new Float32Array(n);
     for (let b = 0; b < n; b++) {
       y[b] = b % 2;
@@ -122,10 +106,10 @@ const torch = libtorchAvailable();
 describe.skipIf(!torch.ok)('tfjs (wasm) vs libtorch: same weights, same predictions and gradients', () => {
   for (const kind of KINDS) {
     it(kind, () => {
-      const graph = buildGraph(spec(kind, { batch_norm: kind !== 'lstm-cnn' }), INPUT);
+      const graph = buildGraph(modelSpec(kind, { batch_norm: kind !== 'lstm-cnn' }), INPUT);
       const t = createLibtorchModel(graph, { seed: 4 });
       try {
-        const x = data(5 * PER, 31);
+        const x = lcgUniform(5 * PER, 31);
         const y = labels(5);
         for (let i = 0; i < 2; i++) t.trainStep(x, y, 5); // non-trivial BN statistics
         const w = make(graph, 8);

@@ -3,19 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type * as TF from '@tensorflow/tfjs-core';
 
 import { activate, tfjsRuntime, type TfjsRuntime } from '../../src/engine/tfjsRuntime.ts';
+import { lcgUniform } from './harness.ts';
 
 function rt(name: 'wasm' | 'cpu'): TfjsRuntime {
   const r = tfjsRuntime(name);
   if ('error' in r) throw new Error(r.error);
   return r;
-}
-
-function data(n: number, seed: number): Float32Array {
-  let s = seed;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
 }
 
 /** Runs `f` on a backend; returns the outputs as plain arrays. */
@@ -49,10 +42,10 @@ describe('xp wasm kernels: gradient parity with the cpu backend', () => {
   ] as const) {
     it(`Conv2DBackpropFilter and Conv2DBackpropInput (kernel ${k}, ${pad})`, () => {
       parity((tf) => {
-        const x = tf.tensor(data(3 * 9 * 7 * 4, 1), [3, 9, 7, 4]) as TF.Tensor4D;
-        const f = tf.tensor(data(k * k * 4 * 5, 2), [k, k, 4, 5]) as TF.Tensor4D;
+        const x = tf.tensor(lcgUniform(3 * 9 * 7 * 4, 1), [3, 9, 7, 4]) as TF.Tensor4D;
+        const f = tf.tensor(lcgUniform(k * k * 4 * 5, 2), [k, k, 4, 5]) as TF.Tensor4D;
         const outShape = tf.conv2d(x, f, 1, pad).shape;
-        const r = tf.tensor(data(outShape.reduce((a, b) => a * b, 1), 3), outShape);
+        const r = tf.tensor(lcgUniform(outShape.reduce((a, b) => a * b, 1), 3), outShape);
         const [dx, df] = tf.grads((a: TF.Tensor, b: TF.Tensor) => tf.sum(tf.mul(tf.conv2d(a as TF.Tensor4D, b as TF.Tensor4D, 1, pad), r)))([x, f]);
         return [dx, df];
       });
@@ -61,28 +54,28 @@ describe('xp wasm kernels: gradient parity with the cpu backend', () => {
 
   it('BatchMatMul with transposed operands (and its gradients)', () => {
     parity((tf) => {
-      const a = tf.tensor(data(2 * 6 * 5, 4), [2, 6, 5]);
-      const b = tf.tensor(data(2 * 7 * 5, 5), [2, 7, 5]);
-      const r = tf.tensor(data(2 * 6 * 7, 6), [2, 6, 7]);
+      const a = tf.tensor(lcgUniform(2 * 6 * 5, 4), [2, 6, 5]);
+      const b = tf.tensor(lcgUniform(2 * 7 * 5, 5), [2, 7, 5]);
+      const r = tf.tensor(lcgUniform(2 * 6 * 7, 6), [2, 6, 7]);
       const [da, db] = tf.grads((p: TF.Tensor, q: TF.Tensor) => tf.sum(tf.mul(tf.matMul(p, q, false, true), r)))([a, b]);
-      const at = tf.matMul(a, tf.tensor(data(2 * 6 * 3, 7), [2, 6, 3]), true, false);
+      const at = tf.matMul(a, tf.tensor(lcgUniform(2 * 6 * 3, 7), [2, 6, 3]), true, false);
       return [tf.matMul(a, b, false, true), at, da, db];
     });
   });
 
   it('_FusedMatMul with transposed operands, bias and relu', () => {
     parity((tf) => {
-      const a = tf.tensor(data(8 * 5, 8), [8, 5]) as TF.Tensor2D;
-      const b = tf.tensor(data(4 * 8, 9), [4, 8]) as TF.Tensor2D;
-      const bias = tf.tensor(data(4, 10), [4]);
-      return [tf.fused.matMul({ a, b, transposeA: true, transposeB: true, bias, activation: 'relu' }), tf.fused.matMul({ a: b, b: a, bias: tf.tensor(data(5, 11), [5]) })];
+      const a = tf.tensor(lcgUniform(8 * 5, 8), [8, 5]) as TF.Tensor2D;
+      const b = tf.tensor(lcgUniform(4 * 8, 9), [4, 8]) as TF.Tensor2D;
+      const bias = tf.tensor(lcgUniform(4, 10), [4]);
+      return [tf.fused.matMul({ a, b, transposeA: true, transposeB: true, bias, activation: 'relu' }), tf.fused.matMul({ a: b, b: a, bias: tf.tensor(lcgUniform(5, 11), [5]) })];
     });
   });
 
   it('MaxPoolGrad (non-overlapping valid pooling, odd sizes)', () => {
     parity((tf) => {
-      const x = tf.tensor(data(2 * 9 * 7 * 3, 12), [2, 9, 7, 3]) as TF.Tensor4D;
-      const r = tf.tensor(data(2 * 4 * 3 * 3, 13), [2, 4, 3, 3]);
+      const x = tf.tensor(lcgUniform(2 * 9 * 7 * 3, 12), [2, 9, 7, 3]) as TF.Tensor4D;
+      const r = tf.tensor(lcgUniform(2 * 4 * 3 * 3, 13), [2, 4, 3, 3]);
       const [dx] = tf.grads((a: TF.Tensor) => tf.sum(tf.mul(tf.maxPool(a as TF.Tensor4D, 2, 2, 'valid'), r)))([x]);
       return [dx];
     });

@@ -16,6 +16,7 @@ import { buildGraph, type GraphNode, type LayerGraph, type ModelSpec } from '../
 import { libtorchAvailable } from '../../src/engine/libtorch.ts';
 import { kerasTopology } from '../../src/model/kerasTopology.ts';
 import { loadModel, saveModel, type SavedModel } from '../../src/model/savedModel.ts';
+import { lcgUniform, modelSpec } from '../engine/harness.ts';
 
 // The same CommonJS instances src/engine/tfjsRuntime.ts loads (one tfjs-core per process).
 const require = createRequire(import.meta.url);
@@ -26,18 +27,6 @@ require('@tensorflow/tfjs-backend-cpu');
 const INPUT = { frames: 12, coeffs: 8 };
 const PER = INPUT.frames * INPUT.coeffs;
 const BATCH = 5;
-
-function spec(kind: ModelSpec['kind'], over: Partial<ModelSpec> = {}): ModelSpec {
-  return { kind, conv: { filters: [4, 6], kernel: 3, pool: 2 }, lstm: { units: 5 }, dense: { units: 8 }, dropout: 0.25, batch_norm: false, ...over };
-}
-
-function data(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 32) * 2 - 1;
-  });
-}
 
 const labels = (n: number) => Float32Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 1 : 0));
 
@@ -102,11 +91,11 @@ const CASES: Array<{ kind: ModelSpec['kind']; over?: Partial<ModelSpec> }> = [
 describe(`saved model trained on ${ENGINE} → tf.loadLayersModel`, () => {
   for (const [i, { kind, over }] of CASES.entries()) {
     it(`${kind} ${JSON.stringify(over ?? {})}: tfjs-layers predicts as the xp engine (1e-4)`, async () => {
-      const graph = buildGraph(spec(kind, over), INPUT);
+      const graph = buildGraph(modelSpec(kind, over), INPUT);
       const m = backend.createModel(graph, { seed: 7 + i, lr: 0.01 });
       try {
         const before = m.getWeights().map((w) => Array.from(w.data));
-        const xTrain = data(8 * PER, 100 + i);
+        const xTrain = lcgUniform(8 * PER, 100 + i);
         for (let s = 0; s < 3; s++) m.trainStep(xTrain, labels(8), 8);
         // Trained: every weight tensor (kernels, biases, batch-norm statistics) moved off its initial value.
         m.getWeights().forEach((w, k) => expect(Array.from(w.data), w.name).not.toEqual(before[k]));
@@ -122,7 +111,7 @@ describe(`saved model trained on ${ENGINE} → tf.loadLayersModel`, () => {
         try {
           // tfjs names each weight as the manifest does (it matches them by name; strict loading fails on any mismatch).
           expect(model.weights.map((w) => w.originalName).sort()).toEqual(json.weightsManifest[0].weights.map((w) => w.name).sort());
-          const x = data(BATCH * PER, 200 + i);
+          const x = lcgUniform(BATCH * PER, 200 + i);
           const out = tf.tidy(() => (model.predict(tf.tensor3d(x, [BATCH, INPUT.frames, INPUT.coeffs])) as TF.Tensor).dataSync());
           expect(out).toHaveLength(BATCH);
           const expected = m.predict(x, BATCH);
@@ -140,7 +129,7 @@ describe(`saved model trained on ${ENGINE} → tf.loadLayersModel`, () => {
 describe('graphs without a Keras equivalent', () => {
   /** A cnn graph with `extra` spliced in before the final dense layer. */
   function withNode(extra: (prev: GraphNode) => Record<string, unknown>): LayerGraph {
-    const graph = buildGraph(spec('cnn'), INPUT);
+    const graph = buildGraph(modelSpec('cnn'), INPUT);
     const nodes = [...graph.nodes];
     const last = nodes.pop()!;
     const node = extra(nodes[nodes.length - 1]) as unknown as GraphNode;
@@ -160,7 +149,7 @@ describe('graphs without a Keras equivalent', () => {
   });
 
   it('a known op with a field it does not know gives null', () => {
-    const graph = buildGraph(spec('cnn'), INPUT);
+    const graph = buildGraph(modelSpec('cnn'), INPUT);
     const nodes = graph.nodes.map((n) => (n.op === 'dense' ? ({ ...n, use_bias: false } as GraphNode) : n));
     expect(kerasTopology({ ...graph, nodes })).toBeNull();
     expect(kerasTopology(graph)).not.toBeNull();
