@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { writeJsonAtomic } from '../util/atomicWrite.ts';
+import { absolutePath } from './fingerprint.ts';
 
 /**
  * Content hashes of input files, never mtimes. Hashing 11,000 clips on every run would
@@ -32,7 +32,7 @@ export class FileHasher {
   }
 
   async hash(file: string): Promise<string> {
-    const absolute = path.resolve(file);
+    const absolute = absolutePath(file);
     const stat = statSync(absolute);
     const known = this.entries[absolute];
     if (

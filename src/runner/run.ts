@@ -55,18 +55,24 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   };
   project.runs.save(record);
 
+  // Whether run.json lacks something the record has: a status event that changes nothing (each
+  // stage's first `pending`) is not worth rewriting the same bytes for.
+  let unsaved = false;
   const unsubscribe = events.on((event) => {
     project.runs.appendEvent(id, event);
     if (event.type === 'stage-status') {
       const stage = record.stages[event.stage];
       if (!stage) return;
+      const before = JSON.stringify(stage);
       stage.status = event.status;
       if (event.key) stage.key = event.key;
       if (event.durationMs !== undefined) stage.durationMs = event.durationMs;
       if (event.error) stage.error = event.error;
-      project.runs.save(record);
+      if (unsaved || JSON.stringify(stage) !== before) project.runs.save(record);
+      unsaved = false;
     } else if (event.type === 'log' && event.level === 'warn') {
       record.warnings.push(event.stage ? `${event.stage}: ${event.message}` : event.message);
+      unsaved = true;
     }
   });
 

@@ -1,7 +1,8 @@
 /**
  * A local trial worker process (`search.parallel`): started by LocalProcessPool with
- * `node --import tsx`, it trains the trials it is sent over IPC, one at a time, into the
- * cache at $XP_CACHE_HOME. It imports only what training needs, so it starts quickly.
+ * `node --import tsx` (compiled, from dist/: plain node), it trains the trials it is sent over
+ * IPC, one at a time, into the cache at $XP_CACHE_HOME. It imports only what training needs,
+ * so it starts quickly.
  */
 import { LocalCache } from '../runner/cache.ts';
 import { describeError } from './executor.ts';

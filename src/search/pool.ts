@@ -1,10 +1,10 @@
 /**
  * Local worker processes for `search.parallel: N`: up to N long-lived child processes
- * (childEntry.ts through tsx), each training one trial at a time with the trial's own thread
- * count (trialThreads: the same at any N, so results do not depend on N) and a bounded V8
- * heap (`--max-old-space-size`; libtorch's native memory is not covered by it). A process
- * that dies mid-trial (crash, OOM kill) fails that trial with its exit status and the tail of
- * its stderr; a fresh process takes the next job.
+ * (childEntry.ts through tsx; compiled: childEntry.js), each training one trial at a time with
+ * the trial's own thread count (trialThreads: the same at any N, so results do not depend on N)
+ * and a bounded V8 heap (`--max-old-space-size`; libtorch's native memory is not covered by
+ * it). A process that dies mid-trial (crash, OOM kill) fails that trial with its exit status
+ * and the tail of its stderr; a fresh process takes the next job.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -22,7 +22,9 @@ export type ChildMessage =
   | { type: 'result'; key: string; computed: boolean }
   | { type: 'error'; key: string; message: string };
 
-const ENTRY = fileURLToPath(new URL('./childEntry.ts', import.meta.url));
+/** Running compiled (dist/, scripts/build.mjs): the child needs no TypeScript loader. */
+const COMPILED = import.meta.url.endsWith('.js');
+const ENTRY = fileURLToPath(new URL(COMPILED ? './childEntry.js' : './childEntry.ts', import.meta.url));
 const STDERR_TAIL = 4_000;
 
 export interface PoolOptions {
@@ -101,9 +103,9 @@ export class LocalProcessPool implements TrialExecutor {
   }
 
   private spawn(): Worker {
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    const loader = COMPILED ? [] : ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href];
     const child = fork(ENTRY, [], {
-      execArgv: ['--import', tsx, `--max-old-space-size=${this.maxOldSpaceMb}`],
+      execArgv: [...loader, `--max-old-space-size=${this.maxOldSpaceMb}`],
       env: { ...process.env, XP_CACHE_HOME: this.options.cacheHome, OMP_NUM_THREADS: String(this.options.threads ?? 1) },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'advanced',

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
 
 /** The experiment JSON Schema, shipped in schemas/ so editors can use the same file. */
 export const SCHEMA_PATH = fileURLToPath(new URL('../../schemas/experiment.schema.json', import.meta.url));
@@ -32,8 +32,10 @@ const AJV_OPTIONS = { allErrors: true, verbose: true, useDefaults: true, strict:
 export function compileExperimentSchema(options: { forStandalone?: boolean } = {}) {
   const text = readFileSync(SCHEMA_PATH, 'utf8');
   const schema = JSON.parse(text) as JsonSchema;
+  // Loaded only here: ajv's compiler is ~90 modules, and a normal start uses the generated validator.
+  const { Ajv2020: Ajv } = createRequire(import.meta.url)('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 };
   // useDefaults fills every default, so the resolved spec records the values actually used.
-  const ajv = new Ajv2020({ ...AJV_OPTIONS, code: { source: Boolean(options.forStandalone) } });
+  const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: Boolean(options.forStandalone) } });
   return { ajv, schema, validate: ajv.compile(schema), hash: sha256(text) };
 }
 

@@ -55,7 +55,7 @@ describe('xp run', () => {
     writeFileSync(path.join(root, 'bad.yaml'), 'name: bad\nmodel:\n  kind: transformer\n');
     const { code, stderr } = await xp('run', path.join(root, 'bad.yaml'));
     expect(code).toBe(2);
-    expect(stderr).toContain('bad.yaml:3:9: model.kind must be one of cnn, cnn-lstm, lstm-cnn; got "transformer"');
+    expect(stderr).toContain('bad.yaml:3:9: model.kind must be one of cnn, cnn-lstm, lstm-cnn, logreg, mlp; got "transformer"');
     expect(existsSync(path.join(root, 'runs'))).toBe(false);
   });
 

@@ -1,0 +1,107 @@
+// Is dist/ (the compiled CLI, scripts/build.mjs) built from the sources as they are now?
+// Shared by bin/xp.js, which asks on every start (so it must stay cheap: a readdir per folder
+// and a stat per file, a few ms), and by the build, which writes the stamp.
+//
+// The stamp (dist/.stamp.json) describes the build's inputs (every file under src/, plus the
+// build's own configuration: tsconfig.json, tsconfig.build.json, this file and scripts/build.mjs)
+// twice:
+//   - `stat`: path, size, mtime, ctime and inode of each. Equal now → the very same files,
+//     untouched since the build (ctime cannot be set back, so restoring an mtime does not fool it).
+//   - `content`: a sha256 of the path and bytes of each. Checked only when `stat` differs: a git
+//     checkout back and forth, a copied tree or a `touch` changes stats but not content, and
+//     such a dist is still the right one; any changed, added or removed file makes it stale.
+// A stale or missing dist is never run: bin/xp.js runs the sources through tsx instead.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('..', import.meta.url));
+export const SRC = path.join(REPO, 'src');
+export const DIST = path.join(REPO, 'dist');
+export const STAMP_FILE = '.stamp.json';
+const STAMP_VERSION = 1;
+const RACY_MS = 1_000;
+const CONFIG_FILES = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs', 'scripts/dist-stamp.mjs'];
+
+/** The build's input files, repo-relative with `/` separators, in a stable order. */
+export function inputFiles() {
+  const files = [];
+  const walk = (dir, relative) => {
+    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      if (entry.isDirectory()) walk(path.join(dir, entry.name), `${relative}${entry.name}/`);
+      else files.push(`${relative}${entry.name}`);
+    }
+  };
+  walk(SRC, 'src/');
+  return [...files, ...CONFIG_FILES];
+}
+
+/**
+ * One line per file: path, size, mtime, ctime, inode (kept as text, not hashed: comparing it
+ * is cheaper than hashing it), and the newest mtime/ctime among the files.
+ */
+export function statSnapshot(files = inputFiles()) {
+  let listing = '';
+  let newestMs = 0;
+  for (const file of files) {
+    const s = statSync(path.join(REPO, file), { throwIfNoEntry: false });
+    if (s) {
+      listing += `${file}\t${s.size}\t${s.mtimeMs}\t${s.ctimeMs}\t${s.ino}\n`;
+      newestMs = Math.max(newestMs, s.mtimeMs, s.ctimeMs);
+    } else {
+      listing += `${file}\tmissing\n`;
+    }
+  }
+  return { listing, newestMs };
+}
+
+export function contentDigest(files = inputFiles()) {
+  const hash = createHash('sha256');
+  for (const file of files) {
+    let bytes;
+    try {
+      bytes = readFileSync(path.join(REPO, file));
+    } catch {
+      bytes = null;
+    }
+    hash.update(`${file}\0${bytes === null ? 'missing' : bytes.length}\n`);
+    if (bytes) hash.update(bytes);
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Both digests of the inputs as they are now. File times tick coarsely (a few ms), so a file
+ * changed within a tick of its last change can keep its stats: when any input changed less than
+ * RACY_MS ago, `stat` is null and readers compare content (as git does for "racily clean" files).
+ */
+export function currentStamp() {
+  const files = inputFiles();
+  const now = Date.now();
+  const { listing, newestMs } = statSnapshot(files);
+  return { version: STAMP_VERSION, stat: newestMs > now - RACY_MS ? null : listing, content: contentDigest(files) };
+}
+
+export function readStamp(dist = DIST) {
+  try {
+    const stamp = JSON.parse(readFileSync(path.join(dist, STAMP_FILE), 'utf8'));
+    return stamp && stamp.version === STAMP_VERSION ? stamp : null;
+  } catch {
+    return null;
+  }
+}
+
+/** 'fresh', 'stale' or 'missing'. Never throws: anything unexpected is 'stale'. */
+export function distState(dist = DIST) {
+  try {
+    const stamp = readStamp(dist);
+    if (!stamp) return 'missing';
+    const files = inputFiles();
+    if (stamp.stat && stamp.stat === statSnapshot(files).listing) return 'fresh';
+    return stamp.content === contentDigest(files) ? 'fresh' : 'stale';
+  } catch {
+    return 'stale';
+  }
+}
