@@ -35,7 +35,7 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
   program
     .command('results')
     .description('run specs (cached stages are reused) and write their results, models and ablation groups, as one markdown document')
-    .argument('[specs...]', 'spec files (default: experiments/*.yaml); files under an ablations/ folder are grouped by name prefix')
+    .argument('[specs...]', 'spec files (default: experiments/*.yaml and experiments/ablations/*.yaml); files under an ablations/ folder are grouped by name prefix')
     .option('--out <file>', 'write the markdown here (default: print it)')
     .option('--seeds <n|list>', 'seeds for every spec: a count (5 → seeds 1…5) or a list (1,2,3)')
     .option('--set <path=value>', 'override a spec value in every spec (repeatable)', collect, [])

@@ -5,14 +5,14 @@ import { formatDiagnostic, lineAndColumn, type Diagnostic } from '../spec/diagno
 import { loadSpec } from '../spec/load.ts';
 import type { LoadedSpec } from '../spec/types.ts';
 
-/** `xp validate` / `xp run` with no spec argument: every experiments/*.yaml under the root. */
-export function defaultSpecFiles(root: string): string[] {
-  const dir = path.join(root, 'experiments');
+/** `xp validate` / `xp run` with no spec argument: every experiments/*.yaml under the root (or another folder). */
+export function defaultSpecFiles(root: string, folder = 'experiments'): string[] {
+  const dir = path.join(root, folder);
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((name) => /\.ya?ml$/.test(name))
     .sort()
-    .map((name) => path.join('experiments', name));
+    .map((name) => path.join(folder, name));
 }
 
 /** Load every spec, or throw one UserError that lists every problem in every file. */

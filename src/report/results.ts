@@ -37,6 +37,12 @@ function cell(record: RunRecord, metric: string): string {
   return '–';
 }
 
+/** Each seed's value, in seed order: a collapsed seed shows here, not only as a large sd. */
+function perSeed(record: RunRecord, metric: string): string {
+  const ids = Object.keys(record.stages).filter((id) => id.startsWith('eval@'));
+  return ids.map((id) => record.metrics[`${id}.${metric}`]).map((v) => (typeof v === 'number' ? (v * 100).toFixed(1) : '–')).join(' · ');
+}
+
 /** What a row's model sees, in a few words. */
 function inputText(record: RunRecord): string {
   const kind = specValue(record, 'model.kind');
@@ -78,7 +84,7 @@ export function resultsMarkdown(rows: readonly ResultsRow[], context: { command:
   ];
   for (const [group, members] of groups) {
     lines.push(group === MODELS ? `## ${MODELS}` : `## Ablation: ${group}`, '');
-    const header = ['experiment', 'what changes', 'model', 'input', 'split', 'accuracy', 'F1', 'ROC AUC', 'test clips / speakers', 'paper accuracy', 'run'];
+    const header = ['experiment', 'what changes', 'model', 'input', 'split', 'accuracy', 'F1', 'ROC AUC', 'accuracy per seed', 'test clips / speakers', 'paper accuracy', 'run'];
     const body = members.map(({ file, record }) => {
       const entry = table1Entries([record])[0];
       const paper = PAPER_TABLE1.get(record.spec);
@@ -91,6 +97,7 @@ export function resultsMarkdown(rows: readonly ResultsRow[], context: { command:
         cell(record, 'accuracy'),
         cell(record, 'f1'),
         cell(record, 'roc_auc'),
+        perSeed(record, 'accuracy'),
         `${entry.testClips ?? '–'} / ${entry.testSpeakers ?? '–'}`,
         paper ? String(paper.accuracy) : '',
         `\`${record.id}\``,

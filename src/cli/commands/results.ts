@@ -8,14 +8,15 @@ import { defaultSpecFiles } from '../specArgs.ts';
 import { runSpecs } from './run.ts';
 
 /**
- * `xp results [specs...] --out docs/results.md`: run every spec (finished stages come from the
+ * `xp results [specs...] --out docs/results.md`: run every spec (default: experiments/*.yaml, then
+ * experiments/ablations/*.yaml; finished stages come from the
  * cache, so a regeneration only computes what changed) and write their results as one markdown
  * document (report/results.ts). Prints it when there is no --out. Nothing is written unless every
  * run finished.
  */
 export async function resultsCommand(files: string[], options: { set: string[]; out?: string; json: boolean }, io: Output, argv: string[]): Promise<number> {
   const project = openProject();
-  const targets = files.length ? files : defaultSpecFiles(project.root);
+  const targets = files.length ? files : [...defaultSpecFiles(project.root), ...defaultSpecFiles(project.root, path.join('experiments', 'ablations'))];
   const { exitCode, results } = await runSpecs(targets, { set: options.set, json: false }, io, argv);
   if (exitCode !== EXIT.ok) {
     io.err(`xp results: not every run finished (exit ${exitCode}); nothing written`);
