@@ -159,7 +159,7 @@ function table1Notes(entries: readonly Table1Entry[]): string[] {
       kinds.add(`xp cells: test-set value [lo, hi] in %, ${Math.round(e.confidence * 1000) / 10}% percentile bootstrap interval${unit ? ` resampling ${unit}s (split by ${e.split})` : ''}`);
     }
     if (TABLE1_METRICS.some((m) => e.cells[m].kind === 'seeds')) {
-      kinds.add(`${e.runId}: mean ± sd [lo, hi] in % over ${e.seeds ?? 'several'} seeds; [lo, hi] is the ${Math.round(e.confidence * 1000) / 10}% t interval of the mean across seeds (training randomness; the test set is the same for every seed)`);
+      kinds.add(`xp cells over ${e.seeds ?? 'several'} seeds: mean ± sd [lo, hi] in %; [lo, hi] is the ${Math.round(e.confidence * 1000) / 10}% t interval of the mean across seeds (training randomness; the test set is the same for every seed)`);
     }
   }
   notes.push(...kinds);

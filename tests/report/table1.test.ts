@@ -118,7 +118,7 @@ describe('Table 1', () => {
     const md = formatTable1([entry], 'md');
     expect(md).toContain('| CNN-LSTM | paper |  | 98.57 | 98.74 | 99 | 98.47 |  |  |  |');
     expect(md).toContain('| CNN-LSTM | xp | r-seeds | 91.4 ± 3.2 [87.4, 95.4] | 92.0 ± 4.1 | 90.5 ± 5.0 | 91.3 ± 3.4 | speaker | 57 | 25 |');
-    expect(md).toContain('- r-seeds: mean ± sd [lo, hi] in % over 5 seeds');
+    expect(md).toContain('- xp cells over 5 seeds: mean ± sd [lo, hi] in %');
     expect(formatTable1([entry], 'csv').split('\n')[2]).toBe('CNN-LSTM,xp,r-seeds,cnn-lstm,speaker,57,25,male,91.40,87.40,95.40,3.20,92.00,,,4.10,90.50,,,5.00,91.30,,,3.40');
   });
 
