@@ -120,19 +120,28 @@ function jobCosts(outcome: SearchOutcome): number[] {
   });
 }
 
-function costToReach(outcome: SearchOutcome, threshold: number): { epochs: number | null; total: number; best: number } {
+function costToReach(outcome: SearchOutcome, threshold: number): { epochs: number | null; total: number; best: number; trials: number | null; repeats: number } {
   const costs = jobCosts(outcome);
   const seen = new Set<string>();
   let spent = 0;
   let reached: number | null = null;
   let best = -Infinity;
+  // Reporting only: trials started until the threshold, and new trials that repeat a configuration already trained.
+  let started = 0;
+  let trials: number | null = null;
+  let repeats = 0;
   outcome.jobs.forEach((job, i) => {
+    if (job.rung === 0) started++;
+    if (job.rung === 0 && seen.has(job.key)) repeats++;
     if (!seen.has(job.key)) spent += costs[i];
     seen.add(job.key);
     if (job.objective !== null && job.status !== 'failed') best = Math.max(best, job.objective);
-    if (reached === null && job.objective !== null && job.status !== 'failed' && job.objective >= threshold) reached = spent;
+    if (reached === null && job.objective !== null && job.status !== 'failed' && job.objective >= threshold) {
+      reached = spent;
+      trials = started;
+    }
   });
-  return { epochs: reached, total: spent, best };
+  return { epochs: reached, total: spent, best, trials, repeats };
 }
 
 console.log(`search efficiency on cv-mini: 36-point grid, ${Number(args.epochs)} epochs max, ${os.availableParallelism()} cores, parallel ${PARALLEL}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
@@ -153,9 +162,15 @@ interface Row {
   fractionOfGrid: number | null;
   meanTotal: number;
   bestMean: number;
+  /** Standard error of meanEpochs over the seeds (null with fewer than two). */
+  seEpochs: number | null;
+  /** Mean trials started until the threshold (seeds that reached it). */
+  meanTrials: number | null;
+  /** Mean number of new trials that repeated an earlier configuration (whole run). */
+  meanRepeats: number;
 }
 const rows: Row[] = [
-  { method: 'grid', seeds: 1, reached: 1, perSeed: [gridCost.total], meanEpochs: gridCost.total, medianEpochs: gridCost.total, fractionOfGrid: 1, meanTotal: gridCost.total, bestMean: gridBest },
+  { method: 'grid', seeds: 1, reached: 1, perSeed: [gridCost.total], meanEpochs: gridCost.total, medianEpochs: gridCost.total, fractionOfGrid: 1, meanTotal: gridCost.total, bestMean: gridBest, seEpochs: null, meanTrials: grid.outcome.trials.length, meanRepeats: 0 },
 ];
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -173,6 +188,8 @@ for (const { method, label, ashaMin, proposals } of variants as { method: Search
   const perSeed: (number | null)[] = [];
   const totals: number[] = [];
   const bests: number[] = [];
+  const trialCounts: number[] = [];
+  const repeats: number[] = [];
   for (let seed = 0; seed < SEEDS; seed++) {
     const { outcome, seconds } = await run(method, base.seed + seed, ashaMin, proposals);
     const cost = costToReach(outcome, threshold);
@@ -180,13 +197,18 @@ for (const { method, label, ashaMin, proposals } of variants as { method: Search
     bests.push(cost.best);
     perSeed.push(cost.epochs);
     if (cost.epochs !== null) costs.push(cost.epochs);
+    if (cost.trials !== null) trialCounts.push(cost.trials);
+    repeats.push(cost.repeats);
     const top = outcome.rungs.length - 1;
     const rungs = method === 'asha'
       ? ` rungs ${outcome.rungs.join('/')}, ${outcome.trials.filter((t) => t.rung === top).length} trials at the top rung (${outcome.trials.filter((t) => t.complete).length} complete),`
       : '';
-    console.log(`  ${label} seed ${base.seed + seed}:${rungs} ${cost.epochs === null ? 'never reached' : `reached after ${cost.epochs} epochs`} (${cost.total} epochs in all, best ${cost.best.toFixed(4)}, ${seconds.toFixed(0)} s wall)`);
+    const reachedText = cost.epochs === null ? 'never reached' : `reached after ${cost.epochs} epochs (trial ${cost.trials})`;
+    const repeatText = cost.repeats ? `, ${cost.repeats} repeated configurations` : '';
+    console.log(`  ${label} seed ${base.seed + seed}:${rungs} ${reachedText} (${cost.total} epochs in all, best ${cost.best.toFixed(4)}${repeatText}, ${seconds.toFixed(0)} s wall)`);
   }
   const mean = costs.length ? costs.reduce((a, b) => a + b, 0) / costs.length : null;
+  const se = mean !== null && costs.length > 1 ? Math.sqrt(costs.reduce((a, b) => a + (b - mean) ** 2, 0) / (costs.length - 1) / costs.length) : null;
   rows.push({
     method: label,
     seeds: SEEDS,
@@ -197,18 +219,28 @@ for (const { method, label, ashaMin, proposals } of variants as { method: Search
     fractionOfGrid: mean === null ? null : mean / gridCost.total,
     meanTotal: totals.reduce((a, b) => a + b, 0) / totals.length,
     bestMean: bests.reduce((a, b) => a + b, 0) / bests.length,
+    seEpochs: se,
+    meanTrials: trialCounts.length ? trialCounts.reduce((a, b) => a + b, 0) / trialCounts.length : null,
+    meanRepeats: repeats.reduce((a, b) => a + b, 0) / repeats.length,
   });
 }
 
 const pad = (s: string, n: number) => s.padStart(n);
 console.log(`\ncompute to come within 0.5 point of grid's best val_f1 (${gridBest.toFixed(4)} → threshold ${threshold.toFixed(4)}):`);
-console.log(`${'method'.padEnd(12)}${pad('reached', 9)}${pad('mean epochs', 13)}${pad('median', 9)}${pad('% of grid', 11)}${pad('median %', 10)}${pad('budget used', 13)}${pad('best f1', 9)}  per seed`);
+console.log(
+  `${'method'.padEnd(12)}${pad('reached', 9)}${pad('mean epochs', 13)}${pad('median', 9)}${pad('% of grid', 11)}${pad('± se', 8)}${pad('median %', 10)}${pad('trials', 8)}${pad('repeats', 9)}${pad('budget used', 13)}${pad('best f1', 9)}  per seed`,
+);
 for (const r of rows) {
   const pct = (x: number | null) => (x === null ? '–' : `${((x / gridCost.total) * 100).toFixed(1)}%`);
   console.log(
     `${r.method.padEnd(12)}${pad(`${r.reached}/${r.seeds}`, 9)}${pad(r.meanEpochs === null ? '–' : r.meanEpochs.toFixed(1), 13)}${pad(r.medianEpochs === null ? '–' : r.medianEpochs.toFixed(0), 9)}` +
-      `${pad(pct(r.meanEpochs), 11)}${pad(pct(r.medianEpochs), 10)}${pad(r.meanTotal.toFixed(0), 13)}${pad(r.bestMean.toFixed(4), 9)}  ${r.perSeed.map((x) => (x === null ? '–' : String(x))).join(' ')}`,
+      `${pad(pct(r.meanEpochs), 11)}${pad(pct(r.seEpochs), 8)}${pad(pct(r.medianEpochs), 10)}${pad(r.meanTrials === null ? '–' : r.meanTrials.toFixed(1), 8)}${pad(r.meanRepeats.toFixed(1), 9)}` +
+      `${pad(r.meanTotal.toFixed(0), 13)}${pad(r.bestMean.toFixed(4), 9)}  ${r.perSeed.map((x) => (x === null ? '–' : String(x))).join(' ')}`,
   );
 }
-console.log('(mean/median over the seeds that reached the threshold; "per seed" = epochs to the threshold for each proposal seed, – = never; "budget used" = mean epochs of the whole 36-trial run; target ≤ 25% of grid for tpe and asha)');
+console.log(
+  '(mean/median over the seeds that reached the threshold; "± se" = standard error of the mean over those seeds; "trials" = mean trials started until the threshold; ' +
+    '"repeats" = mean new trials per run that repeated an already tried configuration (cost no epochs, but use a trial); "per seed" = epochs to the threshold for each proposal seed, – = never; ' +
+    '"budget used" = mean epochs of the whole 36-trial run; target ≤ 25% of grid for tpe and asha)',
+);
 console.log(JSON.stringify({ bench: 'search-efficiency', gridBest, threshold, rows }));

@@ -10,7 +10,9 @@
  *  - random: trial i is drawn from a stream seeded by (seed, i), re-drawn (same stream) when
  *    it repeats an earlier trial while unseen configurations remain;
  *  - tpe: the first `startup` trials random, then trial i is proposed from the results of
- *    trials 0 … i−1−LAG (the LAG most recent ones may still be running);
+ *    trials 0 … max(i−LAG, startup)−1: the LAG most recent ones may still be running, but the
+ *    first model waits for every start-up result, so TPE is never fitted to fewer than
+ *    `startup` observations (as Optuna's n_startup_trials, which counts finished trials);
  *  - asha: decision k sees the results of jobs 0 … k−1−LAG. When that shows nothing to do (no
  *    promotion, no trial budget left) it waits for all earlier jobs and decides again with
  *    everything, now letting a rung with fewer than η results promote its best (so a finite
@@ -19,7 +21,8 @@
  *    result is final at every larger budget, so promoting it trains nothing — the promotion is
  *    a job that only carries that result over (`finished`), known as soon as it is issued.
  *    With `proposals: tpe`, new trials are proposed from the results at the highest rung with
- *    enough of them (as BOHB), complete trials counting at every rung above theirs.
+ *    enough of them (as BOHB), complete trials counting at every rung above theirs — at random
+ *    while no rung has `startup` visible results.
  *
  * Trade-off: for tpe and asha, at most LAG + 1 jobs can run at once (extra workers wait), and
  * each decision ignores the LAG most recent results even on a single worker (true
@@ -127,7 +130,7 @@ export class SearchScheduler {
         const trial = this.trialsStarted;
         if (trial >= this.plannedTrials) return 'done';
         if (trial < this.startup) return this.issue(trial, this.randomProposal(trial), 0, null);
-        const visible = trial - this.lag;
+        const visible = Math.max(trial - this.lag, this.startup);
         if (!this.known(visible)) return 'wait';
         return this.issue(trial, this.tpeProposal(trial, visible), 0, null);
       }
@@ -189,7 +192,11 @@ export class SearchScheduler {
     return ashaDecide({ jobs: this.jobs, results, rungs: this.rungs, eta: this.eta, canStartNew: this.trialsStarted < this.plannedTrials, final });
   }
 
-  /** ASHA's TPE proposal: from the results at the highest rung with enough of them (see `rungObservations`). */
+  /**
+   * ASHA's TPE proposal: from the results at the highest rung with enough of them (see
+   * `rungObservations`); at random while even the bottom rung has fewer than `startup`
+   * visible results (the lag hides the most recent ones).
+   */
   private ashaTpeProposal(trial: number, visible: number): Assignment {
     const results: RungResult[] = [];
     this.jobs.forEach((job, i) => {
@@ -197,6 +204,7 @@ export class SearchScheduler {
       results.push({ trial: job.trial, rung: job.rung, assignment: job.assignment, loss: this.loss(this.outcomes[i]), complete: this.outcomes[i]?.complete === true });
     });
     const { observations } = rungObservations(results, this.rungs.length, this.startup);
+    if (observations.filter((o) => Number.isFinite(o.loss)).length < this.startup) return this.randomProposal(trial);
     const rand = rngFor(this.options.seed, 'search', 'tpe', String(trial));
     return tpePropose(this.options.space, observations, rand, this.options.tpe, this.taken);
   }
@@ -237,7 +245,7 @@ export class SearchScheduler {
     return assignment;
   }
 
-  /** TPE from the results of the first `visible` jobs. */
+  /** TPE from the results of the first `visible` jobs (trials: tpe runs one job per trial). */
   private tpeProposal(trial: number, visible: number): Assignment {
     const observations: Observation[] = [];
     for (let i = 0; i < visible; i++) {

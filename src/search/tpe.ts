@@ -9,16 +9,24 @@
  *
  *  - numeric dimensions: truncated Gaussian kernels centred on the observations plus one
  *    prior kernel at the centre of the range with σ = the range; bandwidths as in hyperopt's
- *    adaptive Parzen estimator (the larger gap to a neighbour, clipped to
- *    [range / min(100, n + 1), range]); `log_uniform` works in log space; `int` and
- *    `quantized` use the kernels' mass over each value's bin, and candidates are rounded to
- *    the grid;
- *  - categorical dimensions: counts plus a uniform prior of total weight 1 (prior smoothing).
+ *    adaptive Parzen estimator (the larger gap to a neighbour in sorted order, clipped to
+ *    [range / min(100, n + 2), range] for n observations; see `parzenKernels`);
+ *    `log_uniform` works in log space; `int` and `quantized` use the kernels' mass over each
+ *    value's bin, and candidates are rounded to the grid;
+ *  - categorical dimensions: counts plus a pseudo-count of PRIOR_WEIGHT for every category,
+ *    as hyperopt's categorical posterior (`counts + K · prior_weight · p` for a uniform p);
+ *    Optuna's categorical kernels come to about the same smoothing.
  *
- * Pure and deterministic: the proposal depends only on the observations (in order) and the
- * random stream it is given.
+ * A finite space (every dimension categorical, `int` or `quantized`) of at most
+ * ENUMERATE_LIMIT points is searched without repeats: the candidates are drawn from l
+ * restricted to the points not yet proposed, so no proposal is spent on a configuration that
+ * has already been trained (or is training) while any other remains. Larger or continuous
+ * spaces draw candidates from l itself and skip repeats when they can.
+ *
+ * Pure and deterministic: the proposal depends only on the observations (in order), the
+ * assignments already taken and the random stream it is given.
  */
-import { fromUnit, tidy, clamp, assignmentId, type Assignment, type Dimension, type SearchSpace } from './space.ts';
+import { fromUnit, tidy, clamp, assignmentId, cardinality, spaceSize, type Assignment, type Dimension, type SearchSpace } from './space.ts';
 
 export interface Observation {
   assignment: Assignment;
@@ -35,10 +43,16 @@ export interface TpeOptions {
 
 export const TPE_DEFAULTS = { gamma: 0.25, candidates: 24 } as const;
 
+/** Weight of the prior component of every density (hyperopt's and Optuna's default). */
+export const PRIOR_WEIGHT = 1;
+/** Finite spaces up to this many points are enumerated, so proposals never repeat a point. */
+export const ENUMERATE_LIMIT = 10_000;
+
 /**
  * One proposal. Needs at least two observations with a finite loss, else it samples at
- * random. Candidates equal to an already proposed assignment (`taken`) are skipped when any
- * other is available.
+ * random. Never returns an already proposed assignment (`taken`) while a finite space still
+ * has another; in a continuous or very large space, candidates equal to one are skipped when
+ * any other is available.
  */
 export function tpePropose(
   space: SearchSpace,
@@ -50,7 +64,8 @@ export function tpePropose(
   const gamma = options.gamma ?? TPE_DEFAULTS.gamma;
   const count = options.candidates ?? TPE_DEFAULTS.candidates;
   const finite = observations.filter((o) => Number.isFinite(o.loss));
-  if (finite.length < 2) return randomAssignment(space, rand);
+  const open = openPoints(space, taken);
+  if (finite.length < 2) return open?.length ? structuredClone(open[Math.floor(rand() * open.length)].assignment) : randomAssignment(space, rand);
   // Stable sort: ties keep trial order.
   const sorted = observations.map((o, i) => ({ o, i })).sort((a, b) => a.o.loss - b.o.loss || a.i - b.i).map((x) => x.o);
   const nGood = Math.max(1, Math.min(finite.length - 1, Math.ceil(gamma * finite.length)));
@@ -61,6 +76,8 @@ export function tpePropose(
     l: estimator(dim, good.map((o) => o.assignment[dim.key])),
     g: estimator(dim, bad.map((o) => o.assignment[dim.key])),
   }));
+
+  if (open?.length) return proposeAmong(open, models, rand, count);
 
   let best: { assignment: Assignment; score: number } | undefined;
   let bestFresh: { assignment: Assignment; score: number } | undefined;
@@ -84,6 +101,74 @@ export function tpePropose(
   return best!.assignment;
 }
 
+/** A point of a finite space with the index of its value on every dimension. */
+interface FinitePoint {
+  assignment: Assignment;
+  indices: number[];
+}
+
+/**
+ * The points of a finite space not yet taken, in grid order; null when the space is
+ * continuous or larger than ENUMERATE_LIMIT.
+ */
+function openPoints(space: SearchSpace, taken: ReadonlySet<string>): FinitePoint[] | null {
+  const size = spaceSize(space);
+  if (!Number.isFinite(size) || size > ENUMERATE_LIMIT) return null;
+  let points: FinitePoint[] = [{ assignment: {}, indices: [] }];
+  for (const dim of space.dims) {
+    const values = finiteValues(dim);
+    points = points.flatMap(({ assignment, indices }) => values.map((value, i) => ({ assignment: { ...assignment, [dim.key]: value }, indices: [...indices, i] })));
+  }
+  return points.filter((point) => !taken.has(assignmentId(point.assignment)));
+}
+
+function finiteValues(dim: Dimension): unknown[] {
+  if (dim.kind === 'categorical' || dim.kind === 'quantized') return dim.values;
+  if (dim.kind === 'int') return Array.from({ length: cardinality(dim) }, (_, i) => dim.low + i);
+  throw new Error(`${dim.key} is continuous`);
+}
+
+/**
+ * TPE on a finite set of points: `count` candidates drawn from l restricted to `points`
+ * (each with probability ∝ l(x)), the one with the largest l(x)/g(x) proposed (the first
+ * drawn among equals).
+ */
+function proposeAmong(points: FinitePoint[], models: { dim: Dimension; l: Estimator; g: Estimator }[], rand: () => number, count: number): Assignment {
+  // Per dimension, each value's log l and log g, computed once.
+  const tables = models.map(({ dim, l, g }) =>
+    finiteValues(dim).map((value) => {
+      const x = l.toInternal(value);
+      return { l: l.logDensity(x), g: g.logDensity(x) };
+    }),
+  );
+  const scored = points.map((point) => {
+    let logL = 0;
+    let logG = 0;
+    point.indices.forEach((i, d) => {
+      logL += tables[d][i].l;
+      logG += tables[d][i].g;
+    });
+    return { point, logL, score: logL - logG };
+  });
+  const top = Math.max(...scored.map((p) => p.logL));
+  const cumulative: number[] = [];
+  let total = 0;
+  for (const p of scored) cumulative.push((total += Math.exp(p.logL - top)));
+  let best: (typeof scored)[number] | undefined;
+  for (let c = 0; c < count; c++) {
+    const u = rand() * total;
+    let lo = 0;
+    let hi = cumulative.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid] > u) hi = mid;
+      else lo = mid + 1;
+    }
+    if (!best || scored[lo].score > best.score) best = scored[lo];
+  }
+  return structuredClone(best!.point.assignment);
+}
+
 /** Independent uniform draws per dimension, in the space's order. */
 export function randomAssignment(space: SearchSpace, rand: () => number): Assignment {
   return Object.fromEntries(space.dims.map((dim) => [dim.key, fromUnit(dim, rand())]));
@@ -94,6 +179,8 @@ interface Estimator {
   sample(rand: () => number): number;
   logDensity(x: number): number;
   toValue(x: number): unknown;
+  /** The internal coordinate of one of the dimension's values. */
+  toInternal(value: unknown): number;
 }
 
 function estimator(dim: Dimension, values: unknown[]): Estimator {
@@ -103,7 +190,7 @@ function estimator(dim: Dimension, values: unknown[]): Estimator {
 
 function categorical(categories: unknown[], observed: unknown[]): Estimator {
   const ids = categories.map((c) => assignmentId({ v: c }));
-  const weights = categories.map(() => 1 / categories.length);
+  const weights = categories.map(() => PRIOR_WEIGHT);
   for (const value of observed) {
     const index = ids.indexOf(assignmentId({ v: value }));
     if (index >= 0) weights[index] += 1;
@@ -121,6 +208,7 @@ function categorical(categories: unknown[], observed: unknown[]): Estimator {
     },
     logDensity: (i) => Math.log(p[i]),
     toValue: (i) => structuredClone(categories[i]),
+    toInternal: (value) => ids.indexOf(assignmentId({ v: value })),
   };
 }
 
@@ -132,21 +220,9 @@ function parzen(dim: Exclude<Dimension, { kind: 'categorical' }>, observed: numb
   const grid = dim.kind === 'int' ? null : dim.kind === 'quantized' ? dim.values : null;
   const low = dim.kind === 'quantized' ? dim.values[0] - step / 2 : forward(dim.low) - step / 2;
   const high = dim.kind === 'quantized' ? dim.values[dim.values.length - 1] + step / 2 : forward(dim.high) + step / 2;
-  const range = high - low;
 
-  // Prior kernel at the centre, σ = range; observation kernels with adaptive bandwidths.
-  const prior = (low + high) / 2;
-  const points = [...observed.map(forward), prior].sort((a, b) => a - b);
-  const minSigma = range / Math.min(100, points.length + 1);
-  const kernels = observed.map(forward).map((mu) => {
-    const i = points.indexOf(mu);
-    // The end points have one neighbour: its gap (as hyperopt).
-    const left = i > 0 ? mu - points[i - 1] : 0;
-    const right = i < points.length - 1 ? points[i + 1] - mu : 0;
-    return { mu, sigma: clamp(Math.max(left, right), minSigma, range), weight: 1 };
-  });
-  kernels.push({ mu: prior, sigma: range, weight: 1 });
-  const totalWeight = kernels.length;
+  const kernels = parzenKernels(observed.map(forward), low, high);
+  const totalWeight = kernels.reduce((sum, k) => sum + k.weight, 0);
   const mass = kernels.map((k) => normalCdf((high - k.mu) / k.sigma) - normalCdf((low - k.mu) / k.sigma));
 
   const snap = (x: number): number => {
@@ -183,12 +259,38 @@ function parzen(dim: Exclude<Dimension, { kind: 'categorical' }>, observed: numb
       });
       return Math.log(Math.max(density / totalWeight, 1e-300));
     },
+    toInternal: (value) => forward(value as number),
     toValue(x) {
       if (dim.kind === 'int' || dim.kind === 'quantized') return x;
       const value = log ? Math.exp(x) : x;
       return clamp(tidy(value), dim.low, dim.high);
     },
   };
+}
+
+/**
+ * The kernels of a numeric Parzen estimator over [low, high] (internal coordinates), as
+ * hyperopt's adaptive Parzen estimator: one per observation, in observation order, then the
+ * prior (centre of the range, σ = the range, weight PRIOR_WEIGHT). An observation's σ is the
+ * larger gap to its neighbours in the sorted list of observations and prior — an end point
+ * has one neighbour — clipped to [range / min(100, n + 2), range]. Repeated values are
+ * distinct entries of the sorted list, as in hyperopt and Optuna: the first copy's gap to the
+ * second is 0, so copies get different bandwidths rather than all the narrowest.
+ */
+export function parzenKernels(mus: readonly number[], low: number, high: number): { mu: number; sigma: number; weight: number }[] {
+  const range = high - low;
+  const prior = (low + high) / 2;
+  // Stable: observations in order, the prior after equal observations.
+  const sorted = [...mus.map((mu, i) => ({ mu, i })), { mu: prior, i: mus.length }].sort((a, b) => a.mu - b.mu || a.i - b.i);
+  const minSigma = range / Math.min(100, sorted.length + 1);
+  const sigmas = new Array<number>(mus.length);
+  sorted.forEach(({ mu, i }, at) => {
+    if (i === mus.length) return;
+    const left = at > 0 ? mu - sorted[at - 1].mu : 0;
+    const right = at < sorted.length - 1 ? sorted[at + 1].mu - mu : 0;
+    sigmas[i] = clamp(Math.max(left, right), minSigma, range);
+  });
+  return [...mus.map((mu, i) => ({ mu, sigma: sigmas[i], weight: 1 })), { mu: prior, sigma: range, weight: PRIOR_WEIGHT }];
 }
 
 function nearestIndex(sorted: readonly number[], x: number): number {
