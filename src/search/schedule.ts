@@ -8,7 +8,8 @@
  *
  *  - grid: the whole grid, in order (`trials` ignored);
  *  - random: trial i is drawn from a stream seeded by (seed, i), re-drawn (same stream) when
- *    it repeats an earlier trial while unseen configurations remain;
+ *    it repeats an earlier trial; if 100 re-draws still repeat, a finite space's unseen
+ *    configurations are drawn from directly, so no trial repeats while one remains;
  *  - tpe: the first `startup` trials random, then trial i is proposed from the results of
  *    trials 0 … max(i−LAG, startup)−1: the LAG most recent ones may still be running, but the
  *    first model waits for every start-up result, so TPE is never fitted to fewer than
@@ -35,7 +36,7 @@
 import { rngFor } from '../data/rng.ts';
 import { ashaDecide, ashaRungs, type AshaResult } from './asha.ts';
 import { assignmentId, gridAssignments, spaceSize, type Assignment, type SearchSpace } from './space.ts';
-import { randomAssignment, tpePropose, type Observation, type TpeOptions } from './tpe.ts';
+import { openPoints, randomAssignment, tpePropose, type Observation, type TpeOptions } from './tpe.ts';
 
 export type SearchMethod = 'grid' | 'random' | 'tpe' | 'asha';
 
@@ -241,6 +242,10 @@ export class SearchScheduler {
     let assignment = randomAssignment(this.options.space, rand);
     for (let attempt = 0; attempt < REDRAWS && this.taken.has(assignmentId(assignment)); attempt++) {
       assignment = randomAssignment(this.options.space, rand);
+    }
+    if (this.taken.has(assignmentId(assignment))) {
+      const open = openPoints(this.options.space, this.taken);
+      if (open?.length) assignment = open[Math.floor(rand() * open.length)].assignment;
     }
     return assignment;
   }

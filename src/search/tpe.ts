@@ -111,7 +111,7 @@ interface FinitePoint {
  * The points of a finite space not yet taken, in grid order; null when the space is
  * continuous or larger than ENUMERATE_LIMIT.
  */
-function openPoints(space: SearchSpace, taken: ReadonlySet<string>): FinitePoint[] | null {
+export function openPoints(space: SearchSpace, taken: ReadonlySet<string>): FinitePoint[] | null {
   const size = spaceSize(space);
   if (!Number.isFinite(size) || size > ENUMERATE_LIMIT) return null;
   let points: FinitePoint[] = [{ assignment: {}, indices: [] }];

@@ -88,6 +88,14 @@ describe('random search', () => {
     expect(jobs).toHaveLength(6);
     expect(new Set(jobs.map((j) => JSON.stringify(j.assignment))).size).toBe(6);
   });
+
+  it('visits every point of a finite space exactly once, even when 100 re-draws keep hitting taken points near the end', () => {
+    const space = { 'model.conv.filters': [[16, 32], [32, 64], [64, 128]], 'model.lstm.units': [32, 64, 128], 'train.lr': [0.001, 0.003], 'train.batch_size': [16, 32] };
+    for (let seed = 1; seed <= 60; seed++) {
+      const jobs = simulate(scheduler({ space, trials: 36, seed }), 1, () => 0);
+      expect(new Set(jobs.map((j) => JSON.stringify(j.assignment))).size).toBe(36);
+    }
+  });
 });
 
 describe('TPE', () => {
