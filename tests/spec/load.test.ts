@@ -35,7 +35,7 @@ describe('loading specs', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.value.spec.seed).toBe(42);
-    expect(result.value.spec.data.split).toEqual({ by: 'speaker', train: 0.7, val: 0.15, test: 0.15 });
+    expect(result.value.spec.data.split).toEqual({ by: 'speaker', train: 0.7, val: 0.15, test: 0.15, min_val_speakers: 5 });
     expect(result.value.spec.features.n_mfcc).toBe(40);
     expect(result.value.spec.search).toBeUndefined();
   });
