@@ -71,6 +71,23 @@ export function studentTQuantile(p: number, df: number): number {
   return (lo + hi) / 2;
 }
 
+/**
+ * Welch's two-sample t test (unequal variances, Welch–Satterthwaite degrees of freedom): is the
+ * mean of `b` different from the mean of `a`? Two-sided p; null when either side has < 2 values
+ * or both have no spread.
+ */
+export function welchTest(a: readonly number[], b: readonly number[]): { delta: number; t: number; df: number; p: number } | null {
+  if (a.length < 2 || b.length < 2) return null;
+  const sa = meanInterval(a, 0.95);
+  const sb = meanInterval(b, 0.95);
+  const va = sa.sd! ** 2 / a.length;
+  const vb = sb.sd! ** 2 / b.length;
+  if (va + vb === 0) return null;
+  const t = (sb.mean - sa.mean) / Math.sqrt(va + vb);
+  const df = (va + vb) ** 2 / (va ** 2 / (a.length - 1) + vb ** 2 / (b.length - 1));
+  return { delta: sb.mean - sa.mean, t, df, p: 2 * (1 - studentTCdf(Math.abs(t), df)) };
+}
+
 /** Mean, sample standard deviation and the two-sided t confidence interval of the mean. */
 export function meanInterval(values: readonly number[], confidence: number): { mean: number; sd: number | null; lo: number | null; hi: number | null } {
   const n = values.length;

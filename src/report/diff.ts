@@ -7,6 +7,7 @@
 import { simpleGit } from 'simple-git';
 import { bootstrapUnit } from '../eval/bootstrap.ts';
 import { comparePaired, formatP, type PairedComparison } from '../eval/paired.ts';
+import { welchTest } from '../eval/studentT.ts';
 import { describeChanges } from '../cli/commands/why.ts';
 import { formatDuration, table } from '../cli/output.ts';
 import { diffFingerprints, type FingerprintChange } from '../runner/fingerprint.ts';
@@ -43,6 +44,13 @@ export type PairedOutcome =
   | { status: 'compared'; comparison: PairedComparison }
   | { status: 'not-compared'; reason: string };
 
+export interface SeedsComparison {
+  metric: string;
+  a: number[];
+  b: number[];
+  test: { delta: number; t: number; df: number; p: number } | null;
+}
+
 export interface GitDiff {
   a: { commit: string | null; dirty: boolean; diffHash: string | null };
   b: { commit: string | null; dirty: boolean; diffHash: string | null };
@@ -58,6 +66,8 @@ export interface RunDiff {
   stages: StageDiff[];
   metrics: MetricDiff[];
   paired: PairedOutcome;
+  /** Both runs over several seeds: each headline metric's per-seed values compared (Welch's t test). */
+  seeds: SeedsComparison[] | null;
   git: GitDiff;
   environment: ValueChange[];
   timings: { stage: string; a: { status: string; ms: number | null } | null; b: { status: string; ms: number | null } | null }[];
@@ -81,6 +91,7 @@ export async function diffRuns(project: Project, a: RunRecord, b: RunRecord): Pr
     stages: stageDiffs(project, a, b),
     metrics: metricDiffs(a, b),
     paired: pairedOutcome(project, a, b),
+    seeds: seedsComparison(a, b),
     git: await gitDiff(project.root, a, b),
     environment: environmentDiff(project, a, b),
     timings: [...new Set([...Object.keys(a.stages), ...Object.keys(b.stages)])].map((stage) => ({
@@ -146,6 +157,23 @@ function metricDiffs(a: RunRecord, b: RunRecord): MetricDiff[] {
     const va = pick(a, name);
     const vb = pick(b, name);
     return { name, a: va, b: vb, delta: va.value !== null && vb.value !== null ? vb.value - va.value : null };
+  });
+}
+
+/** Each seed's value of `metric` (eval@<seed>.<metric>), in the record's stage order. */
+function perSeedValues(r: RunRecord, metric: string): number[] {
+  return Object.keys(r.stages)
+    .filter((id) => id.startsWith('eval@'))
+    .map((id) => r.metrics[`${id}.${metric}`])
+    .filter((v): v is number => typeof v === 'number');
+}
+
+function seedsComparison(a: RunRecord, b: RunRecord): SeedsComparison[] | null {
+  if (typeof a.metrics['seeds.seeds'] !== 'number' || typeof b.metrics['seeds.seeds'] !== 'number') return null;
+  return ['accuracy', 'f1'].map((metric) => {
+    const va = perSeedValues(a, metric);
+    const vb = perSeedValues(b, metric);
+    return { metric, a: va, b: vb, test: welchTest(va, vb) };
   });
 }
 
@@ -249,7 +277,18 @@ export function formatDiff(diff: RunDiff, format: DiffFormat): string {
   else grid(['metric', 'A', 'B', 'Δ'], shown.map((m) => [m.name, metricText(m.name, m.a), metricText(m.name, m.b), deltaText(m.name, m.delta)]));
   if (unchanged) out.push(`${md ? '\n' : '  '}${unchanged} other metric${unchanged === 1 ? '' : 's'} equal in both runs`);
 
-  heading('paired test on the test clips');
+  if (diff.seeds) {
+    heading('across seeds (Welch t test on the per-seed test values)');
+    const pct = (xs: number[]) => xs.map((x) => (x * 100).toFixed(1)).join(' · ');
+    const lines = diff.seeds.map((c) =>
+      c.test
+        ? `${c.metric}: A ${pct(c.a)} → B ${pct(c.b)}; Δmean ${c.test.delta >= 0 ? '+' : ''}${(c.test.delta * 100).toFixed(1)} points, t = ${c.test.t.toFixed(2)}, df = ${c.test.df.toFixed(1)}, p = ${formatP(c.test.p)}`
+        : `${c.metric}: A ${pct(c.a)} → B ${pct(c.b)}; no test (fewer than 2 seeds or no spread)`,
+    );
+    out.push(...lines.map((l) => (md ? `- ${l}` : `  ${l}`)));
+  }
+
+  heading(diff.seeds ? "paired test on the test clips (each run's first seed)" : 'paired test on the test clips');
   out.push(...pairedLines(diff.paired).map((l) => (md ? `- ${l}` : `  ${l}`)));
 
   heading('git');

@@ -1,5 +1,3 @@
-import { METRIC_NAMES } from '../eval/metrics.ts';
-import { meanInterval } from '../eval/studentT.ts';
 import { seedNodeId, specSeeds } from '../runner/plan.ts';
 import type { Spec } from '../spec/types.ts';
 import type { EvalValue } from './eval.ts';
@@ -19,8 +17,8 @@ export interface SeedsValue {
 }
 
 const spec = (s: SpecLike) => s as unknown as Spec;
-/** Metrics that are a bootstrap bound or a count, not a result to average. */
-const NOT_AVERAGED = /(_lo|_hi)$|^(n|speakers|bootstrap_resamples|bootstrap_skipped)$/;
+/** Bootstrap bounds, counts and confusion cells: not results to put an interval on. */
+const NOT_AVERAGED = /(_lo|_hi)$|^(n|speakers|bootstrap_resamples|bootstrap_skipped|tp|fp|tn|fn)$/;
 
 /**
  * `seeds: [...]`: the per-seed eval results side by side, and each metric's mean ± sd and
@@ -29,12 +27,14 @@ const NOT_AVERAGED = /(_lo|_hi)$|^(n|speakers|bootstrap_resamples|bootstrap_skip
  */
 export const seedsStage: Stage<SeedsParams, SeedsValue> = {
   kind: 'seeds',
-  implVersion: 1,
+  implVersion: 2,
   enabled: (s) => specSeeds(s).length > 0,
   needs: (s) => specSeeds(s).map((seed) => seedNodeId('eval', seed)),
   params: (s) => ({ seeds: specSeeds(s), confidence: spec(s).eval.confidence }),
   seed: () => null,
   async run(ctx, inputs) {
+    // Loaded when the stage runs, not for its key.
+    const [{ METRIC_NAMES }, { meanInterval }] = await Promise.all([import('../eval/metrics.ts'), import('../eval/studentT.ts')]);
     const { seeds, confidence } = ctx.params;
     const perSeed = seeds.map((seed) => (inputs[seedNodeId('eval', seed)].value as EvalValue).metrics);
     const names = Object.keys(perSeed[0] ?? {}).filter((name) => !NOT_AVERAGED.test(name) && perSeed.every((m) => Number.isFinite(m[name])));

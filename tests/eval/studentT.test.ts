@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { meanInterval, studentTCdf, studentTQuantile } from '../../src/eval/studentT.ts';
+import { meanInterval, studentTCdf, studentTQuantile, welchTest } from '../../src/eval/studentT.ts';
 
 describe("Student's t", () => {
   it('matches published two-sided 95 % critical values', () => {
@@ -20,5 +20,14 @@ describe("Student's t", () => {
     expect(s.sd).toBeCloseTo(Math.sqrt(0.004 / 4), 12); // squares 0.0016 + 0.0004 + 0 + 0.0004 + 0.0016
     expect(s.hi! - s.mean).toBeCloseTo(2.776 * (s.sd! / Math.sqrt(5)), 3);
     expect(meanInterval([0.9], 0.95)).toEqual({ mean: 0.9, sd: null, lo: null, hi: null });
+  });
+
+  it("Welch's test matches scipy.stats.ttest_ind(equal_var=False)", () => {
+    // scipy: statistic -1.8973665961010275, pvalue 0.10753119493062728, df 5.882352941176471 (B − A here, so +t).
+    const w = welchTest([1, 2, 3, 4, 5], [2, 4, 6, 8, 10])!;
+    expect(w.t).toBeCloseTo(1.8973665961010275, 10);
+    expect(w.df).toBeCloseTo(5.882352941176471, 10);
+    expect(w.p).toBeCloseTo(0.10753119493062728, 6);
+    expect(welchTest([0.9], [0.8, 0.9])).toBeNull();
   });
 });
