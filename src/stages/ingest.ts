@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ingestCommonVoice, type IngestCounts } from '../data/ingest.ts';
+import type { IngestCounts } from '../data/ingest.ts';
 import type { Leakage, SplitStats } from '../data/split.ts';
 import type { SplitName } from '../dataset/featureSet.ts';
 import { UserError } from '../errors.ts';
@@ -58,6 +58,8 @@ export const ingestStage: Stage<IngestParams, IngestValue> = {
     return tables.map((name) => path.join(root, name));
   },
   async run(ctx) {
+    // The TSV reader, subset sampler and splitter load only when the stage runs, not for its key.
+    const { ingestCommonVoice } = await import('../data/ingest.ts');
     const { params } = ctx;
     const root = path.resolve(ctx.root, data(ctx.spec).root);
     const split =
