@@ -6,19 +6,15 @@ import FFT from 'fft.js';
 import { levinson } from '../../src/audio/formants.ts';
 
 /**
- * Mean over the given frame times of (F1 + F2) / 2, where F1, F2 are the first two peaks above
- * 150 Hz of an order-12 LPC envelope (25 ms Hamming window, pre-emphasis 0.97), as in Praat's
- * "To Formant (burg)" with a 5.5 kHz ceiling — so pass audio at 11 kHz. Frames without two peaks
- * are skipped.
+ * The LPC power envelope (`grid` points over 0..sr/2, including the prediction error) of each
+ * frame centred at the given times: order `order`, 25 ms Hamming window, pre-emphasis 0.97.
+ * Frames that do not fit the clip or are silent are skipped.
  */
-export function meanF1F2(x: Float32Array, sampleRate: number, times: ArrayLike<number>, order = 12): { hz: number; frames: number } {
+function* lpcEnvelopes(x: Float32Array, sampleRate: number, times: ArrayLike<number>, order: number, grid: number): Generator<Float64Array> {
   const n = Math.round(0.025 * sampleRate);
   const buf = new Float64Array(n);
   const r = new Float64Array(order + 1);
   const a = new Float64Array(order + 1);
-  const grid = 512;
-  let sum = 0;
-  let count = 0;
   const env = new Float64Array(grid);
   for (let f = 0; f < times.length; f++) {
     const s0 = Math.round(times[f]! * sampleRate) - (n >> 1);
@@ -31,7 +27,7 @@ export function meanF1F2(x: Float32Array, sampleRate: number, times: ArrayLike<n
     }
     if (!(r[0]! > 0)) continue;
     r[0] = r[0]! * 1.0001;
-    levinson(r, order, a);
+    const err = levinson(r, order, a);
     for (let g = 0; g < grid; g++) {
       const w = (Math.PI * g) / grid;
       let re = 0;
@@ -40,8 +36,23 @@ export function meanF1F2(x: Float32Array, sampleRate: number, times: ArrayLike<n
         re += a[k]! * Math.cos(w * k);
         im -= a[k]! * Math.sin(w * k);
       }
-      env[g] = 1 / (re * re + im * im);
+      env[g] = err / (re * re + im * im);
     }
+    yield env;
+  }
+}
+
+/**
+ * Mean over the given frame times of (F1 + F2) / 2, where F1, F2 are the first two peaks above
+ * 150 Hz of an order-12 LPC envelope (25 ms Hamming window, pre-emphasis 0.97), as in Praat's
+ * "To Formant (burg)" with a 5.5 kHz ceiling — so pass audio at 11 kHz. Frames without two peaks
+ * are skipped.
+ */
+export function meanF1F2(x: Float32Array, sampleRate: number, times: ArrayLike<number>, order = 12): { hz: number; frames: number } {
+  const grid = 512;
+  let sum = 0;
+  let count = 0;
+  for (const env of lpcEnvelopes(x, sampleRate, times, order, grid)) {
     const peaks: number[] = [];
     for (let g = 1; g < grid - 1 && peaks.length < 2; g++) {
       const hz = (g * sampleRate) / 2 / grid;
@@ -81,34 +92,10 @@ export function ltasCentroid(x: Float32Array, sampleRate: number): number {
  * 12, 25 ms Hamming window, pre-emphasis 0.97 — pass audio at 11 kHz (5.5 kHz ceiling).
  */
 export function meanEnvelopeDb(x: Float32Array, sampleRate: number, times: ArrayLike<number>, order = 12, grid = 256): Float64Array {
-  const n = Math.round(0.025 * sampleRate);
-  const buf = new Float64Array(n);
-  const r = new Float64Array(order + 1);
-  const a = new Float64Array(order + 1);
   const acc = new Float64Array(grid);
   let frames = 0;
-  for (let f = 0; f < times.length; f++) {
-    const s0 = Math.round(times[f]! * sampleRate) - (n >> 1);
-    if (s0 < 1 || s0 + n > x.length) continue;
-    for (let i = 0; i < n; i++) buf[i] = (x[s0 + i]! - 0.97 * x[s0 + i - 1]!) * (0.54 - 0.46 * Math.cos((2 * Math.PI * i) / (n - 1)));
-    for (let k = 0; k <= order; k++) {
-      let s = 0;
-      for (let i = k; i < n; i++) s += buf[i]! * buf[i - k]!;
-      r[k] = s;
-    }
-    if (!(r[0]! > 0)) continue;
-    r[0] = r[0]! * 1.0001;
-    const err = levinson(r, order, a);
-    for (let g = 0; g < grid; g++) {
-      const w = (Math.PI * g) / grid;
-      let re = 0;
-      let im = 0;
-      for (let k = 0; k <= order; k++) {
-        re += a[k]! * Math.cos(w * k);
-        im -= a[k]! * Math.sin(w * k);
-      }
-      acc[g] += 10 * Math.log10(err / (re * re + im * im));
-    }
+  for (const env of lpcEnvelopes(x, sampleRate, times, order, grid)) {
+    for (let g = 0; g < grid; g++) acc[g] += 10 * Math.log10(env[g]!);
     frames++;
   }
   return acc.map((v) => v / frames);
