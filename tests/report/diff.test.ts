@@ -4,7 +4,7 @@ import { openProject } from '../../src/runner/project.ts';
 import type { RunRecord } from '../../src/runner/runStore.ts';
 import { diffRuns, diffValues, formatDiff } from '../../src/report/diff.ts';
 import { useXpRoot, xp } from '../fixtures/xpProject.ts';
-import { gitCommits, outputs, testClips, writePipelineRun } from './fabricate.ts';
+import { baseRecord, gitCommits, outputs, testClips, writePipelineRun } from './fabricate.ts';
 
 const currentRoot = useXpRoot();
 let root: string;
@@ -184,5 +184,31 @@ describe('xp diff', () => {
     const reversed = await diffRuns(project, b, a);
     expect(reversed.git.commits).toEqual([]);
     expect(reversed.git.notes).toContain('A has 1 commit that B lacks (B is not a descendant of A)');
+  });
+});
+
+describe('xp diff of two multi-seed runs', () => {
+  it("compares each seed's test accuracy and F1 with Welch's t test", async () => {
+    const seeded = (id: string, accuracy: number[]) =>
+      baseRecord({
+        id,
+        spec: 'cnn-lstm',
+        stages: Object.fromEntries(accuracy.map((_, i) => [`eval@${i + 1}`, { status: 'done', key: null, needs: [] }])) as never,
+        metrics: {
+          'seeds.seeds': accuracy.length,
+          ...Object.fromEntries(accuracy.flatMap((v, i) => [[`eval@${i + 1}.accuracy`, v], [`eval@${i + 1}.f1`, v]])),
+        },
+      });
+    // scipy.stats.ttest_ind([1,2,3,4,5], [2,4,6,8,10], equal_var=False): t = 1.897 (B − A), df = 5.88, p = 0.1075.
+    const a = seeded('20250101-100000-cnn-lstm-aaaa', [0.1, 0.2, 0.3, 0.4, 0.5]);
+    const b = seeded('20250102-100000-cnn-lstm-bbbb', [0.2, 0.4, 0.6, 0.8, 1.0]);
+    const diff = await diffRuns(openProject(root), a, b);
+    expect(diff.seeds).toHaveLength(2);
+    expect(diff.seeds![0].metric).toBe('accuracy');
+    expect(diff.seeds![0].test!.t).toBeCloseTo(1.8973665961010275, 9);
+    expect(diff.seeds![0].test!.p).toBeCloseTo(0.10753119493062728, 6);
+    const text = formatDiff(diff, 'text');
+    expect(text).toContain('across seeds (Welch t test on the per-seed test values)');
+    expect(text).toContain('accuracy: A 10.0 · 20.0 · 30.0 · 40.0 · 50.0 → B 20.0 · 40.0 · 60.0 · 80.0 · 100.0; Δmean +30.0 points, t = 1.90, df = 5.9, p = 0.11');
   });
 });
