@@ -107,9 +107,10 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .description("classify audio files with a run's trained model (decoded with the run's feature parameters)")
     .argument('<run>', 'run reference')
     .argument('<files...>', 'audio files (mp3, flac, wav)')
+    .option('--seed <seed>', "a multi-seed run: which seed's model (default: the first)", (v) => positiveInt(v, '--seed', 0))
     .option('--json', 'machine-readable output', false)
     .action(async (ref: string, files: string[], opts) => {
-      exitCode = await (await import('./commands/predict.ts')).predictCommand(ref, files, { json: opts.json }, io);
+      exitCode = await (await import('./commands/predict.ts')).predictCommand(ref, files, { json: opts.json, seed: opts.seed }, io);
     });
 
   program

@@ -120,6 +120,13 @@ describe.skipIf(!libtorchAvailable().ok)('baselines and seeds', () => {
     const p = JSON.parse(predicted.stdout).results[0].p;
     expect(p).toBeGreaterThanOrEqual(0);
     expect(p).toBeLessThanOrEqual(1);
+    // --seed picks that seed's model; a seed the run does not have is bad input.
+    const third = await xp('predict', 'latest', path.join(root, 'corpus', 'clips', clip), '--json', '--seed', '3');
+    expect(third.code).toBe(0);
+    expect(JSON.parse(third.stdout).results[0].p).not.toBe(p);
+    const missing = await xp('predict', 'latest', path.join(root, 'corpus', 'clips', clip), '--seed', '9');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('has no seed 9; its seeds: 1, 2, 3');
 
     // A fourth seed trains only that seed.
     expect((await xp('run', logreg, '--seeds', '4')).code).toBe(0);

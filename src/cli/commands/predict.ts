@@ -7,6 +7,7 @@ import { createClipTools, extractClip } from '../../features/extractClip.ts';
 import { clipParamsFor } from '../../stages/features.ts';
 import { loadModel, type SavedModel } from '../../model/savedModel.ts';
 import { openProject } from '../../runner/project.ts';
+import type { RunRecord } from '../../runner/runStore.ts';
 import type { Output } from '../output.ts';
 
 export interface PredictResult {
@@ -44,18 +45,32 @@ function pickBackend(saved: SavedModel): TrainingBackend {
 }
 
 /**
+ * The stage holding the run's model: search or train, or for a multi-seed run its replica for
+ * `seed` (`train@<seed>` / `search@<seed>`), by default the first seed's.
+ */
+function modelStageOf(record: RunRecord, seed: number | undefined): RunRecord['stages'][string] | undefined {
+  const replicas = Object.entries(record.stages).filter(([id]) => /^(search|train)@\d+$/.test(id));
+  if (replicas.length === 0) {
+    if (seed !== undefined) throw new UserError(`run ${record.id} is not a multi-seed run; leave out --seed`);
+    return record.stages.search ?? record.stages.train;
+  }
+  if (seed === undefined) return replicas[0][1];
+  const chosen = replicas.find(([id]) => id.endsWith(`@${seed}`));
+  if (!chosen) throw new UserError(`run ${record.id} has no seed ${seed}; its seeds: ${replicas.map(([id]) => id.split('@')[1]).join(', ')}`);
+  return chosen[1];
+}
+
+/**
  * `xp predict <run> file...`: the run's model (the one its eval stage evaluated) on audio files.
  * Each file is decoded in-process with the run's feature parameters and normalised with the
  * training split's statistics. Exit 2 if any file could not be read or decoded (the others are
  * still reported).
  */
-export async function predictCommand(ref: string, files: string[], options: { json: boolean }, io: Output): Promise<number> {
+export async function predictCommand(ref: string, files: string[], options: { json: boolean; seed?: number }, io: Output): Promise<number> {
   if (files.length === 0) throw new UserError('xp predict needs at least one audio file');
   const project = openProject();
   const record = project.runs.resolve(ref);
-  // A multi-seed run has one model per seed (train@<seed>): the first seed's.
-  const modelStage = record.stages.search ?? record.stages.train ?? Object.entries(record.stages).find(([id]) => /^(search|train)@/.test(id))?.[1];
-  const key = modelStage?.key;
+  const key = modelStageOf(record, options.seed)?.key;
   if (!key) throw new UserError(`run ${record.id} has no trained model (no train or search stage with a key)`);
   const modelDir = path.join(project.cache.entryDir(key), 'model');
   let loaded: ReturnType<typeof loadModel>;
