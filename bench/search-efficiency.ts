@@ -20,25 +20,15 @@
  * proposal seeds (the order of proposals; trial seeds stay the spec's, so trials are shared).
  * Prints the table and one JSON line.
  */
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { prepareSearchProject } from './searchProject.ts';
 import { resolveBackend } from '../src/engine/backend.ts';
-import { RunEvents } from '../src/runner/events.ts';
-import { openProject } from '../src/runner/project.ts';
-import { runExperiment } from '../src/runner/run.ts';
 import { runSearch, type SearchOutcome } from '../src/search/driver.ts';
 import { LocalProcessPool } from '../src/search/pool.ts';
 import { parseSpace } from '../src/search/space.ts';
-import { loadSpec } from '../src/spec/load.ts';
 import type { SearchSpec, Spec } from '../src/spec/types.ts';
-import { featuresStage } from '../src/stages/features.ts';
-import { ingestStage } from '../src/stages/ingest.ts';
-import type { Stage } from '../src/stages/stage.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
   options: {
     seeds: { type: 'string', default: '10' },
@@ -53,22 +43,7 @@ const SEEDS = Number(args.seeds);
 const PARALLEL = Number(args.parallel);
 const TOLERANCE = 0.005;
 
-const root = path.join(repoRoot, 'bench', 'out', 'search-project');
-mkdirSync(root, { recursive: true });
-if (!existsSync(path.join(root, 'data'))) symlinkSync(path.join(repoRoot, 'data'), path.join(root, 'data'));
-const loaded = loadSpec(path.join(repoRoot, 'experiments', 'cnn-lstm-tuned.yaml'), { cwd: root, env: {} });
-if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => d.message).join('\n'));
-const project = openProject(root);
-const prep = await runExperiment({
-  project,
-  loaded: loaded.value,
-  stages: [ingestStage as Stage, featuresStage as Stage],
-  events: new RunEvents(),
-  signal: new AbortController().signal,
-  command: ['bench/search-efficiency.ts'],
-});
-const featuresKey = prep.outcomes.get('features')?.artifact?.key;
-if (!featuresKey) throw new Error(`features failed: ${JSON.stringify(prep.record.stages.features)}`);
+const { project, loaded, featuresKey } = await prepareSearchProject('search-project', 'bench/search-efficiency.ts');
 
 const SPACE: SearchSpec['space'] = {
   'model.conv.filters': [
@@ -79,7 +54,7 @@ const SPACE: SearchSpec['space'] = {
   'train.lr': [0.0003, 0.001, 0.003],
   'train.batch_size': [16, 32, 64],
 };
-const base = loaded.value.spec;
+const base = loaded.spec;
 const backend = resolveBackend(base.engine.backend).name;
 const threads = 1;
 

@@ -9,26 +9,16 @@
  * is trained; the worker processes' start-up is included. Checks that both give the same
  * trials and results. Prints trials/minute and the speed-up (target ≥ 1.6×), then one JSON line.
  */
-import { mkdirSync, symlinkSync, existsSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { prepareSearchProject } from './searchProject.ts';
 import { resolveBackend } from '../src/engine/backend.ts';
-import { RunEvents } from '../src/runner/events.ts';
-import { openProject } from '../src/runner/project.ts';
-import { runExperiment } from '../src/runner/run.ts';
 import { runSearch, type SearchOutcome } from '../src/search/driver.ts';
 import { LocalProcessPool } from '../src/search/pool.ts';
 import { parseSpace } from '../src/search/space.ts';
 import { TRIAL_KIND } from '../src/search/trial.ts';
-import { loadSpec } from '../src/spec/load.ts';
 import type { Spec } from '../src/spec/types.ts';
-import { featuresStage } from '../src/stages/features.ts';
-import { ingestStage } from '../src/stages/ingest.ts';
-import type { Stage } from '../src/stages/stage.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
   options: { trials: { type: 'string', default: '8' }, epochs: { type: 'string', default: '3' }, rounds: { type: 'string', default: '1' } },
 });
@@ -37,24 +27,9 @@ const EPOCHS = Number(args.epochs);
 const ROUNDS = Number(args.rounds);
 
 // Its own project: measuring removes every trial entry, which must not touch other benches' caches.
-const root = path.join(repoRoot, 'bench', 'out', 'search-parallel-project');
-mkdirSync(root, { recursive: true });
-if (!existsSync(path.join(root, 'data'))) symlinkSync(path.join(repoRoot, 'data'), path.join(root, 'data'));
-const loaded = loadSpec(path.join(repoRoot, 'experiments', 'cnn-lstm-tuned.yaml'), { cwd: root, env: {} });
-if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => d.message).join('\n'));
-const project = openProject(root);
-const prep = await runExperiment({
-  project,
-  loaded: loaded.value,
-  stages: [ingestStage as Stage, featuresStage as Stage],
-  events: new RunEvents(),
-  signal: new AbortController().signal,
-  command: ['bench/search-parallel.ts'],
-});
-const featuresKey = prep.outcomes.get('features')?.artifact?.key;
-if (!featuresKey) throw new Error(`features failed: ${JSON.stringify(prep.record.stages.features)}`);
+const { project, loaded, featuresKey } = await prepareSearchProject('search-parallel-project', 'bench/search-parallel.ts');
 
-const base = loaded.value.spec;
+const base = loaded.spec;
 const spec: Spec = {
   ...base,
   train: { ...base.train, epochs: EPOCHS, early_stopping: { ...base.train.early_stopping, enabled: false }, reduce_on_plateau: { ...base.train.reduce_on_plateau, enabled: false } },

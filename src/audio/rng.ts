@@ -5,6 +5,8 @@
  * how many workers ran.
  */
 
+import { hash53 } from '../data/rng.ts';
+
 export interface Rng {
   /** Next raw 32-bit output as an unsigned integer. */
   nextUint32(): number;
@@ -85,25 +87,6 @@ export function createRng(seed: number): Rng {
 }
 
 /**
- * cyrb53 (bryc, public domain): a fast 53-bit string hash with good avalanche. 53 bits keep
- * accidental seed collisions negligible for millions of clips and still fit a JS number exactly.
- */
-function cyrb53(str: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < str.length; i++) {
-    const ch = str.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
-  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
-  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return TWO_POW_32 * (2097151 & h2) + (h1 >>> 0);
-}
-
-/**
  * A child seed from a parent seed and any labels (clip path, copy number, "noise", ...).
  * The encoding is unambiguous (type tag + length), so ("ab", "c") and ("a", "bc") differ, and
  * 1 and "1" differ.
@@ -119,5 +102,5 @@ export function deriveSeed(seed: number, ...parts: (string | number)[]): number 
       key += `|s${part.length}:${part}`;
     }
   }
-  return cyrb53(key);
+  return hash53(key);
 }

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import type { EngineModelOptions } from './backend.ts';
 import { graphInput, type InputSize, type LayerGraph } from './graph.ts';
 
 /** A weight (or a gradient) in Keras layout, row-major. */
@@ -39,18 +40,8 @@ export interface OptimizerState {
   rngState: Uint8Array;
 }
 
-export interface LibtorchModelOptions {
-  /** Seeds the model's own generator: weight initialisation and dropout masks. */
-  seed: number;
-  /** Adam (torch.optim.Adam formula). Defaults: lr 1e-3, beta1 0.9, beta2 0.999, epsilon 1e-8. */
-  lr?: number;
-  beta1?: number;
-  beta2?: number;
-  epsilon?: number;
-  /** L2 penalty added to every trainable weight's gradient before the Adam update (torch.optim.Adam `weight_decay`; default 0). */
-  weightDecay?: number;
-  /** Loss weight of class 0 and class 1 (each example's BCE is multiplied by the weight of its label). */
-  classWeights?: [number, number] | null;
+/** The engine-neutral options (backend.ts), plus two libtorch-only knobs. */
+export interface LibtorchModelOptions extends EngineModelOptions {
   /** Use channels_last (NHWC) memory for conv activations and kernels (default true: faster). */
   channelsLast?: boolean;
   /** LSTM implementation: 'fused' (default; one custom autograd op) or 'aten' (torch's at::lstm). Same maths. */
