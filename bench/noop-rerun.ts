@@ -6,7 +6,7 @@
  *   npx tsx bench/noop-rerun.ts [--spec experiments/baseline-cnn.yaml] [--repeats 5] [--set k=v ...] [--from-source]
  *
  * Target: no-op < 1 s and < 2 % of the cold run. The floor is Node's own start-up, printed too.
- * bin/xp.js runs the compiled dist/ when it is fresh (`npm run build`), else src/ through tsx;
+ * bin/xp.cjs runs the compiled dist/ when it is fresh (`npm run build`), else src/ through tsx;
  * the bench prints which one it measured. --from-source measures src/ through tsx
  * (XP_FROM_SOURCE=1).
  */
@@ -15,7 +15,7 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { distState } from '../scripts/dist-stamp.mjs';
+import { distState } from '../scripts/dist-stamp.cjs';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -43,7 +43,7 @@ function timed(command: string, args: string[]): number {
   return ms;
 }
 
-const xp = path.join(repo, 'bin/xp.js');
+const xp = path.join(repo, 'bin/xp.cjs');
 const runArgs = [xp, 'run', values.spec!, ...values.set!.flatMap((s) => ['--set', s])];
 try {
   const cold = timed(process.execPath, runArgs);

@@ -27,6 +27,7 @@ delete process.env.CI;
 delete process.env.CONTINUOUS_INTEGRATION;
 const { RunEvents } = await import('../src/runner/events.ts');
 const { startDashboard } = await import('../src/ui/dashboard.tsx');
+await (await import('../src/ui/ink.ts')).loadInk();
 const { DashboardView, layoutDashboard } = await import('../src/ui/DashboardView.tsx');
 const { initialState, reduce } = await import('../src/ui/state.ts');
 const { render } = await import('ink');

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Compiles src/ to dist/ (ESM JavaScript, same layout), which bin/xp.js runs instead of the
-// TypeScript sources whenever dist/ was built from the sources as they are now (the stamp in
-// scripts/dist-stamp.mjs). Without it xp still works, through tsx, only slower to start (~0.5 s
+// Compiles src/ to dist/ (ESM JavaScript, same layout) and bundles that into dist/xp.cjs
+// (scripts/bundle.mjs), which bin/xp.cjs runs instead of the TypeScript sources whenever dist/
+// was built from the sources as they are now (the stamp in scripts/dist-stamp.cjs). Feature
+// workers and search trials run the unbundled dist/ files. Without it xp still works, through tsx, only slower to start (~0.5 s
 // more per command), so a missing or stale dist/ is never an error at run time.
 //
 //   node scripts/build.mjs           build unless dist/ is already fresh (npm run build; npm install/ci run it)
@@ -17,7 +18,8 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { currentStamp, DIST, distState, REPO, SRC, STAMP_FILE } from './dist-stamp.mjs';
+import { bundleCli } from './bundle.mjs';
+import { currentStamp, DIST, distState, REPO, SRC, STAMP_FILE } from './dist-stamp.cjs';
 
 const args = new Set(process.argv.slice(2));
 const log = (message) => console.log(`xp build: ${message}`);
@@ -56,11 +58,12 @@ function copyNonTypeScript(from, to) {
   }
 }
 
-function buildOnce(temp) {
+async function buildOnce(temp) {
   const before = currentStamp();
   const result = spawnSync(process.execPath, [tsc, '-p', path.join(REPO, 'tsconfig.build.json'), '--outDir', temp], { cwd: REPO, stdio: 'inherit' });
   if (result.status !== 0) throw new Error(`tsc failed (${result.status ?? result.signal})`);
   copyNonTypeScript(SRC, temp);
+  await bundleCli(temp);
   const after = currentStamp();
   // An edit while tsc ran: the output may mix versions, so it must not be stamped as either.
   if (before.content !== after.content || (before.stat && after.stat && before.stat !== after.stat)) return null;
@@ -110,7 +113,7 @@ sweepDebris();
 try {
   for (let attempt = 1; ; attempt++) {
     rmSync(temp, { recursive: true, force: true });
-    if (buildOnce(temp)) break;
+    if (await buildOnce(temp)) break;
     if (attempt >= 3) throw new Error('the sources kept changing during the build; run `npm run build` again');
     log('sources changed during the build; building again');
   }
@@ -119,6 +122,6 @@ try {
 } catch (error) {
   rmSync(temp, { recursive: true, force: true });
   console.error(`xp build: failed: ${error instanceof Error ? error.message : String(error)}`);
-  console.error('xp build: (bin/xp.js runs the TypeScript sources through tsx until a build succeeds)');
+  console.error('xp build: (bin/xp.cjs runs the TypeScript sources through tsx until a build succeeds)');
   process.exit(1);
 }

@@ -16,7 +16,7 @@
  *   reinterpreted as recorded at sr·factor and resampled back to sr.
  * - addNoise: white Gaussian noise at a given SNR relative to the clip's mean power.
  */
-import Sonic, { type SonicModule } from '@echogarden/sonic-wasm';
+import type { SonicModule } from '@echogarden/sonic-wasm';
 import { preserveFormants } from './formants.ts';
 import { createResampler, type Resampler } from './resample.ts';
 import type { Rng } from './rng.ts';
@@ -46,7 +46,8 @@ const CHUNK = 16384;
 let sonicPromise: Promise<SonicModule> | undefined;
 
 export async function createAugmenter(options: AugmenterOptions = {}): Promise<Augmenter> {
-  sonicPromise ??= Sonic();
+  // An ESM package, imported on first use: the CommonJS bundle (scripts/bundle.mjs) cannot `require` ESM.
+  sonicPromise ??= import('@echogarden/sonic-wasm').then(({ default: createSonic }) => createSonic());
   const sonic = await sonicPromise;
   const ownResampler = options.resampler === undefined;
   const resampler = options.resampler ?? (await createResampler(options.resampleQuality));

@@ -3,8 +3,9 @@
  * RIFF parser), picked by the file's magic bytes rather than its extension, because corpora
  * mislabel files and clips often arrive without a name. Every result is mono float32 in [-1, 1].
  */
-import { MPEGDecoder } from 'mpg123-decoder';
-import { FLACDecoder } from '@wasm-audio-decoders/flac';
+// Types only: the decoders are ESM packages, imported on first use: the CommonJS bundle (scripts/bundle.mjs) cannot `require` ESM.
+import type { MPEGDecoder } from 'mpg123-decoder';
+import type { FLACDecoder } from '@wasm-audio-decoders/flac';
 import { UserError } from '../errors.ts';
 
 export type AudioFormat = 'mp3' | 'flac' | 'wav';
@@ -41,6 +42,7 @@ export async function createAudioDecoder(): Promise<AudioDecoder> {
 
   const decodeMp3 = async (bytes: Uint8Array): Promise<DecodedAudio> => {
     if (!mpeg) {
+      const { MPEGDecoder } = await import('mpg123-decoder');
       mpeg = new MPEGDecoder();
       await mpeg.ready;
     }
@@ -63,6 +65,7 @@ export async function createAudioDecoder(): Promise<AudioDecoder> {
 
   const decodeFlac = async (bytes: Uint8Array): Promise<DecodedAudio> => {
     if (!flac) {
+      const { FLACDecoder } = await import('@wasm-audio-decoders/flac');
       flac = new FLACDecoder();
       await flac.ready;
     }

@@ -8,7 +8,6 @@
  * into the heap in fixed-size chunks, and filter state is reset between clips so one clip's
  * tail never leaks into the next.
  */
-import SpeexSimd from '@echogarden/speex-resampler-wasm/simd';
 import type { SpeexResamplerModule } from '@echogarden/speex-resampler-wasm';
 
 export const DEFAULT_RESAMPLE_QUALITY = 8;
@@ -35,7 +34,8 @@ let modulePromise: Promise<SpeexResamplerModule> | undefined;
 /** One WASM instance per thread is enough: converters are just pointers into its heap. */
 function loadSpeex(): Promise<SpeexResamplerModule> {
   // Node ≥ 16.4 has WASM SIMD, so the /simd build always loads here.
-  modulePromise ??= SpeexSimd();
+  // An ESM package, imported on first use: the CommonJS bundle (scripts/bundle.mjs) cannot `require` ESM.
+  modulePromise ??= import('@echogarden/speex-resampler-wasm/simd').then(({ default: createModule }) => createModule());
   return modulePromise;
 }
 

@@ -1,15 +1,60 @@
+import { fstatSync, writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
+
 /** Everything the CLI prints goes through here, so commands stay testable and --json stays clean. */
 export interface Output {
   out(text: string): void;
   err(text: string): void;
-  isTTY: boolean;
+  readonly isTTY: boolean;
 }
 
+/**
+ * stdout and stderr, written with fs.writeSync rather than process.stdout/stderr: creating
+ * those streams loads Node's stream and net modules, ~10 ms of a cached run's ~100. Writes to
+ * files and pipes are synchronous either way on Linux and macOS, so the order is the same.
+ */
 export const processOutput: Output = {
-  out: (text) => process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
-  err: (text) => process.stderr.write(text.endsWith('\n') ? text : text + '\n'),
-  isTTY: Boolean(process.stdout.isTTY),
+  out: (text) => writeLine(1, text),
+  err: (text) => writeLine(2, text),
+  get isTTY() {
+    return isTerminal(1);
+  },
 };
+
+/** fds whose reader has gone. */
+const closed = new Set<number>();
+
+function writeLine(fd: number, text: string): void {
+  if (closed.has(fd)) return;
+  const bytes = Buffer.from(text.endsWith('\n') ? text : text + '\n');
+  for (let offset = 0; offset < bytes.length; ) {
+    try {
+      offset += writeSync(fd, bytes, offset);
+    } catch (error) {
+      const { code } = error as NodeJS.ErrnoException;
+      // A pipe made non-blocking by another user of the fd, and full: wait for the reader.
+      if (code === 'EAGAIN') continue;
+      // The reader went away (`xp ls | head -1`): stop printing, as a shell tool does.
+      if (code === 'EPIPE') {
+        closed.add(fd);
+        return;
+      }
+      throw error;
+    }
+  }
+}
+
+/**
+ * Only a character device can be a terminal: a pipe or a file is answered by one fstat, without
+ * loading `tty` (its stream and net modules; the CLI bundle loads it lazily, scripts/bundle.mjs).
+ */
+function isTerminal(fd: number): boolean {
+  try {
+    return fstatSync(fd).isCharacterDevice() && isatty(fd);
+  } catch {
+    return false;
+  }
+}
 
 /** A plain text table: columns padded to the widest cell, numbers right-aligned. */
 export function table(header: string[], rows: string[][]): string {

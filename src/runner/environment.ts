@@ -3,10 +3,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { libraryVersion } from './fingerprint.ts';
-
-const run = promisify(execFile);
 
 export interface GitState {
   commit: string | null;
@@ -41,33 +38,37 @@ const RECORDED_PACKAGES = [
 ];
 
 /**
- * Commit, branch and dirty state of the project, from plain `git`: two calls (a few ms each),
- * three when the tree is dirty. Outside any repository none is spawned.
+ * Commit, branch and dirty state of the project, from plain `git`: one `git status` (~15 ms),
+ * and `git diff` when the tree is dirty. Outside any repository none is spawned. `xp run`
+ * starts this before it loads the specs, so git works on another core meanwhile.
  */
 export async function gitState(cwd: string): Promise<GitState> {
   const none: GitState = { commit: null, branch: null, dirty: false, diffHash: null };
   if (!mayBeInRepository(cwd)) return none;
   const git = (...args: string[]) =>
-    run('git', args, { cwd, maxBuffer: 256 * 2 ** 20 }).then(
-      (r) => r.stdout,
-      () => null,
-    );
-  // `rev-parse HEAD --abbrev-ref HEAD` prints the commit, then the branch ("HEAD" when
-  // detached), and fails before the first commit, where both are null.
-  const [revisions, status] = await Promise.all([
-    git('rev-parse', 'HEAD', '--abbrev-ref', 'HEAD'),
-    git('status', '--porcelain=v1', '--untracked-files=all'),
-  ]);
+    new Promise<string | null>((resolve) => {
+      execFile('git', args, { cwd, maxBuffer: 256 * 2 ** 20 }, (error, stdout) => resolve(error ? null : stdout));
+    });
+  // Porcelain v2 with --branch starts with `# branch.oid <commit | (initial)>` and
+  // `# branch.head <name | (detached)>`; every other line is a change (`? path`: untracked).
+  const status = await git('status', '--porcelain=v2', '--branch', '--untracked-files=all');
   if (status === null) return none;
-  const [commit, branch] = revisions?.split('\n') ?? [];
-  const dirty = status.trim() !== '';
+  const lines = status.split('\n').filter(Boolean);
+  const header = (name: string) => lines.find((line) => line.startsWith(`# branch.${name} `))?.slice(`# branch.${name} `.length).trim();
+  const oid = header('oid');
+  const head = header('head');
+  const commit = oid && oid !== '(initial)' ? oid : null;
+  // "HEAD" when detached, as `git rev-parse --abbrev-ref HEAD` says it.
+  const branch = head === '(detached)' ? 'HEAD' : (head ?? null);
+  const changes = lines.filter((line) => !line.startsWith('#'));
   let diffHash: string | null = null;
-  if (dirty) {
+  if (changes.length > 0) {
     const diff = commit ? ((await git('diff', 'HEAD')) ?? '') : '';
-    const untracked = status.split('\n').filter((line) => line.startsWith('??')).join('\n');
+    // Untracked names as porcelain v1 writes them (`?? path`), so the hash is the one earlier xp versions recorded.
+    const untracked = changes.filter((line) => line.startsWith('? ')).map((line) => `?${line}`).join('\n');
     diffHash = createHash('sha256').update(diff).update(untracked).digest('hex');
   }
-  return { commit: commit?.trim() || null, branch: branch?.trim() || null, dirty, diffHash };
+  return { commit, branch, dirty: changes.length > 0, diffHash };
 }
 
 /**

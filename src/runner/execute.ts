@@ -155,15 +155,16 @@ async function fingerprintNode(node: PlanNode, inputs: StageInputs, options: Exe
   const { stage } = node;
   const files: Record<string, string> = {};
   const declared = (await stage.files?.(node.params, inputs, node.spec)) ?? [];
-  for (const file of declared) {
-    const absolute = path.resolve(options.root, file);
-    try {
-      files[fingerprintPath(absolute, options.root)] = await options.hasher.hash(absolute);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${stage.kind}: input file not found: ${file}`);
-      throw error;
-    }
+  const absolutes = declared.map((file) => path.resolve(options.root, file));
+  let hashes: string[];
+  try {
+    hashes = await options.hasher.hashAll(absolutes);
+  } catch (error) {
+    const { code, path: missing } = error as NodeJS.ErrnoException;
+    if (code === 'ENOENT') throw new UserError(`${stage.kind}: input file not found: ${declared[absolutes.indexOf(missing!)] ?? missing}`);
+    throw error;
   }
+  absolutes.forEach((absolute, i) => (files[fingerprintPath(absolute, options.root)] = hashes[i]));
   options.hasher.save();
   return {
     kind: stage.kind,

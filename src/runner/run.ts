@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { isAbortError, UserError } from '../errors.ts';
 import type { LoadedSpec } from '../spec/types.ts';
 import type { SpecLike, Stage } from '../stages/stage.ts';
-import { environmentFacts, gitState } from './environment.ts';
+import { environmentFacts, gitState, type GitState } from './environment.ts';
 import type { RunEvents, RunStatus } from './events.ts';
 import { executePlan, type StageOutcome } from './execute.ts';
 import { planStages } from './plan.ts';
@@ -17,6 +17,8 @@ export interface RunOptions {
   signal: AbortSignal;
   command: string[];
   concurrency?: number;
+  /** The project's git state, when the caller started reading it early (it takes a spawn). */
+  git?: Promise<GitState>;
 }
 
 export interface RunResult {
@@ -27,8 +29,9 @@ export interface RunResult {
 }
 
 /**
- * spec → plan → execute → record. The run record is rewritten (atomically) on every stage
- * status change, so a run killed at any moment leaves a readable record of how far it got.
+ * spec → plan → execute → record. The run record is rewritten (atomically) whenever a stage
+ * starts or finishes work, so a run killed at any moment leaves a readable record of how far
+ * it got; a stage that comes from the cache (or is skipped) is recorded with the next write.
  */
 export async function runExperiment(options: RunOptions): Promise<RunResult> {
   const { project, loaded, events, signal } = options;
@@ -50,29 +53,24 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     stages: Object.fromEntries(plan.map((node) => [node.id, { status: 'pending', needs: node.needs }])),
     metrics: {},
     warnings: [],
-    git: await gitState(project.root),
+    git: await (options.git ?? gitState(project.root)),
     environment: environmentFacts(),
   };
   project.runs.save(record);
 
-  // Whether run.json lacks something the record has: a status event that changes nothing (each
-  // stage's first `pending`) is not worth rewriting the same bytes for.
-  let unsaved = false;
+  const eventLog = project.runs.openEventLog(id);
   const unsubscribe = events.on((event) => {
-    project.runs.appendEvent(id, event);
+    eventLog.append(event);
     if (event.type === 'stage-status') {
       const stage = record.stages[event.stage];
       if (!stage) return;
-      const before = JSON.stringify(stage);
       stage.status = event.status;
       if (event.key) stage.key = event.key;
       if (event.durationMs !== undefined) stage.durationMs = event.durationMs;
       if (event.error) stage.error = event.error;
-      if (unsaved || JSON.stringify(stage) !== before) project.runs.save(record);
-      unsaved = false;
+      if (event.status === 'running' || event.status === 'done' || event.status === 'failed') project.runs.save(record);
     } else if (event.type === 'log' && event.level === 'warn') {
       record.warnings.push(event.stage ? `${event.stage}: ${event.message}` : event.message);
-      unsaved = true;
     }
   });
 
@@ -108,6 +106,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     record.durationMs = Date.now() - started;
     events.emit({ type: 'run-finished', status, durationMs: record.durationMs, metrics: record.metrics });
     unsubscribe();
+    eventLog.close();
     project.runs.save(record);
   }
   const badInput = [...outcomes.values()].some((o) => o.error instanceof UserError);

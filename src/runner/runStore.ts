@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
@@ -60,10 +60,21 @@ export class RunStore {
     writeJsonAtomic(path.join(this.runDir(record.id), 'run.json'), record);
   }
 
-  appendEvent(id: string, event: StampedEvent): void {
+  /** runs/<id>/events.ndjson, open for appending: one line per event, each written as it comes. */
+  openEventLog(id: string): { append(event: StampedEvent): void; close(): void } {
     const dir = this.runDir(id);
     mkdirSync(dir, { recursive: true });
-    appendFileSync(path.join(dir, 'events.ndjson'), JSON.stringify(event) + '\n');
+    const fd = openSync(path.join(dir, 'events.ndjson'), 'a');
+    let open = true;
+    return {
+      append: (event) => {
+        if (open) writeSync(fd, JSON.stringify(event) + '\n');
+      },
+      close: () => {
+        if (open) closeSync(fd);
+        open = false;
+      },
+    };
   }
 
   saveFingerprint(id: string, stage: string, fingerprint: Fingerprint): void {

@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
+// CommonJS, so it loads synchronously (spec loading stays a plain function), and a static
+// import, so the CLI bundle (scripts/bundle.mjs) carries it.
+import generatedValidator from './experimentValidator.generated.cjs';
 
 /** The experiment JSON Schema, shipped in schemas/ so editors can use the same file. */
 export const SCHEMA_PATH = fileURLToPath(new URL('../../schemas/experiment.schema.json', import.meta.url));
@@ -48,14 +51,8 @@ export function experimentSchema(): { schema: JsonSchema; validate: ValidateFunc
   if (!cached) {
     const text = readFileSync(SCHEMA_PATH, 'utf8');
     const schema = JSON.parse(text) as JsonSchema;
-    try {
-      // CommonJS, so it loads synchronously: spec loading stays a plain function.
-      const generated = createRequire(import.meta.url)(fileURLToPath(GENERATED_VALIDATOR)) as ValidateFunction & { schemaHash: string };
-      if (generated.schemaHash === sha256(text)) cached = { schema, validate: generated };
-    } catch {
-      /* not generated yet: compile below */
-    }
-    cached ??= compileExperimentSchema();
+    // A schema edited since the validator was generated: compile it (slow, but right).
+    cached = generatedValidator.schemaHash === sha256(text) ? { schema, validate: generatedValidator } : compileExperimentSchema();
   }
   return cached;
 }

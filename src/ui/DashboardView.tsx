@@ -1,6 +1,6 @@
-import { Box, Static } from 'ink';
 import { endSummaryLines } from './EndSummary.tsx';
 import { fitLine, type Line } from './format.ts';
+import { ink } from './ink.ts';
 import { leaderboardLines } from './Leaderboard.tsx';
 import { Lines } from './Lines.tsx';
 import { metricsPanelLines } from './MetricsPanel.tsx';
@@ -93,6 +93,7 @@ export function DashboardView(props: DashboardViewProps) {
   const { state, width, now, color } = props;
   const idWidth = idColumnWidth(state);
   const { live } = props.layout ?? layoutDashboard(props);
+  const { Box, Static } = ink();
   return (
     <Box flexDirection="column" width={width}>
       <Static items={state.finishedStages}>

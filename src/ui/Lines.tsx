@@ -1,6 +1,6 @@
-import { Box, Text } from 'ink';
 import { memo } from 'react';
 import { fitLine, type Line } from './format.ts';
+import { ink } from './ink.ts';
 import { paint } from './theme.ts';
 
 export interface LinesProps {
@@ -14,6 +14,7 @@ export interface LinesProps {
  * throw off Ink's redraw and leave garbage behind on narrow terminals).
  */
 export function Lines({ lines, width, color }: LinesProps) {
+  const { Box } = ink();
   return (
     <Box flexDirection="column" width={width}>
       {lines.map((line, i) => (
@@ -31,5 +32,6 @@ export function paintLine(line: Line, color: boolean): string {
 
 /** Most lines do not change between frames; React skips those. */
 const LineText = memo(function LineText({ text }: { text: string }) {
+  const { Text } = ink();
   return <Text wrap="truncate-end">{text || ' '}</Text>;
 });

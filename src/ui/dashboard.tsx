@@ -1,6 +1,7 @@
-import { render, type Instance } from 'ink';
+import type { Instance } from 'ink';
 import { RunEvents, type StampedEvent } from '../runner/events.ts';
 import { DashboardView, layoutDashboard } from './DashboardView.tsx';
+import { ink } from './ink.ts';
 import { lineWidth } from './format.ts';
 import { initialState, markStopping, reduce, type DashboardState, type DashboardStateOptions } from './state.ts';
 import { systemSampler, type SystemSample } from './systemSampler.ts';
@@ -117,7 +118,7 @@ export function startDashboard(source: DashboardSource, options: DashboardOption
     drawnFor = width;
     const element = <DashboardView {...props} layout={layout} />;
     if (instance) instance.rerender(element);
-    else instance = render(element, { stdout, exitOnCtrlC: false, patchConsole: options.patchConsole ?? true });
+    else instance = ink().render(element, { stdout, exitOnCtrlC: false, patchConsole: options.patchConsole ?? true });
     const took = performance.now() - started;
     // The first frame also pays for Ink's start-up: a cautious first estimate.
     if (stats.frames === 0) stats.firstFrameMs = took;

@@ -62,7 +62,8 @@ export function plotsDirOf(root: string): (runId: string) => string | undefined 
 /** Async because the dashboard (ink, react) is only loaded when it will be shown. */
 export async function createRunReporter(io: Output, options: RunReporterOptions): Promise<RunReporter> {
   if (!wantsDashboard(io, options)) return plainRunReporter(io, options.json);
-  const { startDashboard } = await import('./dashboard.tsx');
+  const [{ startDashboard }, { loadInk }] = await Promise.all([import('./dashboard.tsx'), import('./ink.ts')]);
+  await loadInk();
   return dashboardReporter(options, startDashboard);
 }
 

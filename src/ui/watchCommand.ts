@@ -10,6 +10,7 @@ import { processAlive } from '../util/processAlive.ts';
 import { startDashboard } from './dashboard.tsx';
 import { endSummaryLines } from './EndSummary.tsx';
 import { EventTail } from './follow.ts';
+import { loadInk } from './ink.ts';
 import { lineText } from './format.ts';
 import { objectiveOf, plotsDirOf, wantsDashboard } from './runReporter.ts';
 import { initialState, reduce } from './state.ts';
@@ -43,6 +44,7 @@ export async function watchCommand(ref: string, options: WatchOptions, io: Outpu
     if (options.json) {
       for await (const { line } of tail.records()) io.out(line);
     } else if (wantsDashboard(io, options)) {
+      await loadInk();
       const dashboard = startDashboard(tail, {
         stdout: process.stdout,
         clock: record.status === 'running' ? 'wall' : 'events',

@@ -17,7 +17,10 @@ import type { SystemSample } from '../../src/ui/systemSampler.ts';
 import { paintLine } from '../../src/ui/Lines.tsx';
 import { colorEnabled, paint } from '../../src/ui/theme.ts';
 import { WarningsTail } from '../../src/ui/WarningsTail.tsx';
+import { loadInk } from '../../src/ui/ink.ts';
 import { finishedRun, midRun, searchRun } from './events.ts';
+
+await loadInk();
 
 const WIDTHS = [100, 60] as const;
 

@@ -9,7 +9,10 @@ vi.hoisted(() => {
 
 import { RunEvents, type StampedEvent } from '../../src/runner/events.ts';
 import { startDashboard } from '../../src/ui/dashboard.tsx';
+import { loadInk } from '../../src/ui/ink.ts';
 import { finishedRun, midRun } from './events.ts';
+
+await loadInk();
 
 /** A terminal stand-in: records what Ink writes; size can change like a real one's. */
 class FakeTerminal extends EventEmitter {

@@ -1,5 +1,6 @@
 import { EXIT, UserError } from '../../errors.ts';
 import { pipelineStages } from '../../registry/stages.ts';
+import { gitState } from '../../runner/environment.ts';
 import { RunEvents } from '../../runner/events.ts';
 import { openProject } from '../../runner/project.ts';
 import { runExperiment, type RunResult } from '../../runner/run.ts';
@@ -28,6 +29,8 @@ export async function runCommand(files: string[], options: RunCommandOptions, io
 /** `xp run`'s work, returning each run's result too (for `xp results`). */
 export async function runSpecs(files: string[], options: RunCommandOptions, io: Output, argv: string[]): Promise<{ exitCode: number; results: RunResult[] }> {
   const project = openProject();
+  // git runs in another process while the specs load; every run of this command records it.
+  const git = gitState(project.root);
   const targets = files.length ? files : defaultSpecFiles(project.root);
   const loaded = loadSpecsOrThrow(targets, options.set, project.root);
   const controller = new AbortController();
@@ -59,6 +62,7 @@ export async function runSpecs(files: string[], options: RunCommandOptions, io: 
         signal: controller.signal,
         command: ['xp', ...argv],
         concurrency: options.concurrency,
+        git,
       });
       reporter.detach();
       results.push(result);

@@ -1,31 +1,32 @@
+'use strict';
 // Is dist/ (the compiled CLI, scripts/build.mjs) built from the sources as they are now?
-// Shared by bin/xp.js, which asks on every start (so it must stay cheap: a readdir per folder
+// Shared by bin/xp.cjs, which asks on every start (so it must stay cheap: a readdir per folder
 // and a stat per file, a few ms), and by the build, which writes the stamp.
 //
 // The stamp (dist/.stamp.json) describes the build's inputs (every file under src/, plus the
-// build's own configuration: tsconfig.json, tsconfig.build.json, this file and scripts/build.mjs)
+// build's own configuration: tsconfig.json, tsconfig.build.json, this file, scripts/build.mjs and
+// scripts/bundle.mjs)
 // twice:
 //   - `stat`: path, size, mtime, ctime and inode of each. Equal now → the very same files,
 //     untouched since the build (ctime cannot be set back, so restoring an mtime does not fool it).
 //   - `content`: a sha256 of the path and bytes of each. Checked only when `stat` differs: a git
 //     checkout back and forth, a copied tree or a `touch` changes stats but not content, and
 //     such a dist is still the right one; any changed, added or removed file makes it stale.
-// A stale or missing dist is never run: bin/xp.js runs the sources through tsx instead.
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+// A stale or missing dist is never run: bin/xp.cjs runs the sources through tsx instead.
+// CommonJS, so that bin/xp.cjs can load it without starting Node's ES module loader.
+const { readdirSync, readFileSync, statSync } = require('node:fs');
+const path = require('node:path');
 
-export const REPO = fileURLToPath(new URL('..', import.meta.url));
-export const SRC = path.join(REPO, 'src');
-export const DIST = path.join(REPO, 'dist');
-export const STAMP_FILE = '.stamp.json';
+const REPO = path.resolve(__dirname, '..');
+const SRC = path.join(REPO, 'src');
+const DIST = path.join(REPO, 'dist');
+const STAMP_FILE = '.stamp.json';
 const STAMP_VERSION = 1;
 const RACY_MS = 1_000;
-const CONFIG_FILES = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs', 'scripts/dist-stamp.mjs'];
+const CONFIG_FILES = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs', 'scripts/bundle.mjs', 'scripts/dist-stamp.cjs'];
 
 /** The build's input files, repo-relative with `/` separators, in a stable order. */
-export function inputFiles() {
+function inputFiles() {
   const files = [];
   const walk = (dir, relative) => {
     const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -42,7 +43,7 @@ export function inputFiles() {
  * One line per file: path, size, mtime, ctime, inode (kept as text, not hashed: comparing it
  * is cheaper than hashing it), and the newest mtime/ctime among the files.
  */
-export function statSnapshot(files = inputFiles()) {
+function statSnapshot(files = inputFiles()) {
   let listing = '';
   let newestMs = 0;
   for (const file of files) {
@@ -57,8 +58,9 @@ export function statSnapshot(files = inputFiles()) {
   return { listing, newestMs };
 }
 
-export function contentDigest(files = inputFiles()) {
-  const hash = createHash('sha256');
+function contentDigest(files = inputFiles()) {
+  // Required here, not at the top: a start with fresh stats never hashes.
+  const hash = require('node:crypto').createHash('sha256');
   for (const file of files) {
     let bytes;
     try {
@@ -77,14 +79,14 @@ export function contentDigest(files = inputFiles()) {
  * changed within a tick of its last change can keep its stats: when any input changed less than
  * RACY_MS ago, `stat` is null and readers compare content (as git does for "racily clean" files).
  */
-export function currentStamp() {
+function currentStamp() {
   const files = inputFiles();
   const now = Date.now();
   const { listing, newestMs } = statSnapshot(files);
   return { version: STAMP_VERSION, stat: newestMs > now - RACY_MS ? null : listing, content: contentDigest(files) };
 }
 
-export function readStamp(dist = DIST) {
+function readStamp(dist = DIST) {
   try {
     const stamp = JSON.parse(readFileSync(path.join(dist, STAMP_FILE), 'utf8'));
     return stamp && stamp.version === STAMP_VERSION ? stamp : null;
@@ -94,7 +96,7 @@ export function readStamp(dist = DIST) {
 }
 
 /** 'fresh', 'stale' or 'missing'. Never throws: anything unexpected is 'stale'. */
-export function distState(dist = DIST) {
+function distState(dist = DIST) {
   try {
     const stamp = readStamp(dist);
     if (!stamp) return 'missing';
@@ -105,3 +107,5 @@ export function distState(dist = DIST) {
     return 'stale';
   }
 }
+
+module.exports = { REPO, SRC, DIST, STAMP_FILE, inputFiles, statSnapshot, contentDigest, currentStamp, readStamp, distState };
