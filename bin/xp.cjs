@@ -15,7 +15,11 @@ const path = require('node:path');
 
 const COMMAND = /^[a-z][a-z-]*$/;
 
+/** Commands that record runs, and with them the project's git state (src/runner/gitStatus.cjs). */
+const RECORDING = new Set(['run', 'results']);
+
 async function start(argv) {
+  if (RECORDING.has(argv[0])) require('../src/runner/gitStatus.cjs').startGitStatus(process.env.XP_ROOT ?? process.cwd());
   let main;
   let afterMain = () => {};
   if (process.env.XP_FROM_SOURCE !== '1') {

@@ -26,7 +26,7 @@ const BUILD_ID = /^\/\/ xp build ([0-9a-f]{16,64})\n/;
  */
 function compileWithCodeCache(file, cacheDir, name) {
   // The bundle is ASCII (scripts/bundle.mjs), for which latin1 is exact and the fastest decoding.
-  const started = performance.now();
+  const started = Date.now();
   const source = readFileSync(file, 'latin1');
   const id = BUILD_ID.exec(source)?.[1];
   const cacheFile = id && path.join(cacheDir, `${name}-${id}.bin`);
@@ -48,7 +48,7 @@ function compileWithCodeCache(file, cacheDir, name) {
     return module.exports;
   };
   const saveCache = () => {
-    if ((cache !== 'miss' && cache !== 'rejected') || performance.now() - started > MAX_WRITER_MS) return;
+    if ((cache !== 'miss' && cache !== 'rejected') || Date.now() - started > MAX_WRITER_MS) return;
     const temp = `${cacheFile}.${process.pid}.tmp`;
     try {
       mkdirSync(cacheDir, { recursive: true });

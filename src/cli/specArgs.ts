@@ -16,11 +16,11 @@ export function defaultSpecFiles(root: string, folder = 'experiments'): string[]
 }
 
 /** Load every spec, or throw one UserError that lists every problem in every file. */
-export function loadSpecsOrThrow(files: string[], overrides: string[], cwd: string): LoadedSpec[] {
+export function loadSpecsOrThrow(files: string[], overrides: string[], cwd: string, cacheDir?: string): LoadedSpec[] {
   const loaded: LoadedSpec[] = [];
   const problems: Diagnostic[] = [];
   for (const file of files) {
-    const result = loadSpec(file, { overrides, cwd });
+    const result = loadSpec(file, { overrides, cwd, cacheDir });
     if (result.ok) loaded.push(result.value);
     else problems.push(...result.diagnostics);
   }

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { execFile } from 'node:child_process';
 import { libraryVersion } from './fingerprint.ts';
+import { gitStatus, runGit } from './gitStatus.cjs';
 
 export interface GitState {
   commit: string | null;
@@ -38,21 +36,13 @@ const RECORDED_PACKAGES = [
 ];
 
 /**
- * Commit, branch and dirty state of the project, from plain `git`: one `git status` (~15 ms),
- * and `git diff` when the tree is dirty. Outside any repository none is spawned. `xp run`
- * starts this before it loads the specs, so git works on another core meanwhile.
+ * Commit, branch and dirty state of the project, from plain `git`: one `git status` (~15 ms;
+ * bin/xp.cjs starts it before xp loads, see gitStatus.cjs), and `git diff` when the tree is
+ * dirty. Outside any repository none is spawned.
  */
 export async function gitState(cwd: string): Promise<GitState> {
-  const none: GitState = { commit: null, branch: null, dirty: false, diffHash: null };
-  if (!mayBeInRepository(cwd)) return none;
-  const git = (...args: string[]) =>
-    new Promise<string | null>((resolve) => {
-      execFile('git', args, { cwd, maxBuffer: 256 * 2 ** 20 }, (error, stdout) => resolve(error ? null : stdout));
-    });
-  // Porcelain v2 with --branch starts with `# branch.oid <commit | (initial)>` and
-  // `# branch.head <name | (detached)>`; every other line is a change (`? path`: untracked).
-  const status = await git('status', '--porcelain=v2', '--branch', '--untracked-files=all');
-  if (status === null) return none;
+  const status = await gitStatus(cwd);
+  if (status === null) return { commit: null, branch: null, dirty: false, diffHash: null };
   const lines = status.split('\n').filter(Boolean);
   const header = (name: string) => lines.find((line) => line.startsWith(`# branch.${name} `))?.slice(`# branch.${name} `.length).trim();
   const oid = header('oid');
@@ -63,27 +53,12 @@ export async function gitState(cwd: string): Promise<GitState> {
   const changes = lines.filter((line) => !line.startsWith('#'));
   let diffHash: string | null = null;
   if (changes.length > 0) {
-    const diff = commit ? ((await git('diff', 'HEAD')) ?? '') : '';
+    const diff = commit ? ((await runGit(cwd, ['diff', 'HEAD'])) ?? '') : '';
     // Untracked names as porcelain v1 writes them (`?? path`), so the hash is the one earlier xp versions recorded.
     const untracked = changes.filter((line) => line.startsWith('? ')).map((line) => `?${line}`).join('\n');
     diffHash = createHash('sha256').update(diff).update(untracked).digest('hex');
   }
   return { commit, branch, dirty: changes.length > 0, diffHash };
-}
-
-/**
- * False only when git could not find a repository from `cwd` either: no `.git` (folder or
- * file) and no bare repository's HEAD in it or any folder above, and no GIT_DIR. Spares the
- * spawns (~15 ms each) for projects outside version control.
- */
-function mayBeInRepository(cwd: string): boolean {
-  if (process.env.GIT_DIR) return true;
-  for (let dir = path.resolve(cwd); ; ) {
-    if (existsSync(path.join(dir, '.git')) || existsSync(path.join(dir, 'HEAD'))) return true;
-    const up = path.dirname(dir);
-    if (up === dir) return false;
-    dir = up;
-  }
 }
 
 export function environmentFacts(): EnvironmentFacts {

@@ -5,18 +5,21 @@ const VARIABLE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /**
  * Expand `${VAR}` and `${VAR:-default}` in every string value (`$${` is a literal `${`).
- * A variable that is unset and has no default is an error at that value.
+ * A variable that is unset and has no default is an error at that value. `variables` names
+ * every variable read, for the spec cache.
  */
 export function interpolateEnv(
   value: unknown,
   origins: Map<string, Origin>,
   env: NodeJS.ProcessEnv,
-): { value: unknown; diagnostics: Diagnostic[] } {
+): { value: unknown; diagnostics: Diagnostic[]; variables: Set<string> } {
   const diagnostics: Diagnostic[] = [];
+  const variables = new Set<string>();
   const visit = (node: unknown, path: (string | number)[]): unknown => {
     if (typeof node === 'string') {
       return node.replace(VARIABLE, (match, name: string | undefined, fallback: string | undefined) => {
         if (match === '$${') return '${';
+        variables.add(name!);
         const set = env[name!];
         if (set !== undefined && set !== '') return set;
         if (fallback !== undefined) return fallback;
@@ -35,5 +38,5 @@ export function interpolateEnv(
     }
     return node;
   };
-  return { value: visit(value, []), diagnostics };
+  return { value: visit(value, []), diagnostics, variables };
 }

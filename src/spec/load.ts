@@ -5,6 +5,7 @@ import { interpolateEnv } from './interpolate.ts';
 import { isPlainObject, mergeTrees } from './merge.ts';
 import { applyOverrides } from './overrides.ts';
 import { locationOf, parseYamlSource, type SourceTree } from './sourceTree.ts';
+import { SpecCache } from './specCache.ts';
 import type { LoadedSpec, Spec } from './types.ts';
 import { validateSpec } from './validate.ts';
 
@@ -15,6 +16,8 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Paths in messages are shown relative to this directory. */
   cwd?: string;
+  /** Keep resolved specs here and reuse them while their files and variables are unchanged (specCache.ts). */
+  cacheDir?: string;
 }
 
 /**
@@ -24,14 +27,22 @@ export interface LoadOptions {
  */
 export function loadSpec(file: string, options: LoadOptions = {}): SpecResult {
   const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const overrides = options.overrides ?? [];
+  const cacheKey = { file: path.resolve(cwd, file), cwd, overrides };
+  const cache = options.cacheDir === undefined ? undefined : new SpecCache(options.cacheDir);
+  const cached = cache?.get(cacheKey, env);
+  if (cached) return { ok: true, value: cached };
+
   const diagnostics: Diagnostic[] = [];
   const files: string[] = [];
-  const tree = readChain(path.resolve(cwd, file), [], cwd, diagnostics, files);
+  const absolutes: string[] = [];
+  const tree = readChain(cacheKey.file, [], cwd, diagnostics, files, absolutes);
   if (!tree || diagnostics.length) return { ok: false, diagnostics: sortDiagnostics(diagnostics) };
 
-  const overridden = applyOverrides(tree, options.overrides ?? []);
+  const overridden = applyOverrides(tree, overrides);
   diagnostics.push(...overridden.diagnostics);
-  const expanded = interpolateEnv(overridden.tree.value, overridden.tree.origins, options.env ?? process.env);
+  const expanded = interpolateEnv(overridden.tree.value, overridden.tree.origins, env);
   diagnostics.push(...expanded.diagnostics);
   const value = expanded.value;
   if (isPlainObject(value)) delete value.extends;
@@ -39,7 +50,9 @@ export function loadSpec(file: string, options: LoadOptions = {}): SpecResult {
   if (diagnostics.length) return { ok: false, diagnostics: sortDiagnostics(diagnostics) };
   const spec = value as unknown as Spec & { extends?: string };
   delete spec.extends;
-  return { ok: true, value: { spec, files, overrides: options.overrides ?? [] } };
+  const loaded: LoadedSpec = { spec, files, overrides };
+  cache?.put(cacheKey, absolutes, expanded.variables, env, loaded);
+  return { ok: true, value: loaded };
 }
 
 function readChain(
@@ -48,6 +61,7 @@ function readChain(
   cwd: string,
   diagnostics: Diagnostic[],
   files: string[],
+  absolutes: string[],
 ): SourceTree | undefined {
   const shown = displayPath(absolute, cwd);
   let text: string;
@@ -58,6 +72,7 @@ function readChain(
     return undefined;
   }
   files.push(shown);
+  absolutes.push(absolute);
   const parsed = parseYamlSource(shown, text);
   diagnostics.push(...parsed.diagnostics);
   if (parsed.diagnostics.length) return undefined;
@@ -84,7 +99,7 @@ function readChain(
     return undefined;
   }
   const before = diagnostics.length;
-  const parent = readChain(parentAbsolute, [...stack, absolute], cwd, diagnostics, files);
+  const parent = readChain(parentAbsolute, [...stack, absolute], cwd, diagnostics, files, absolutes);
   if (!parent) {
     // Say where the chain was entered, as the parent's own error may only name the parent.
     if (diagnostics.length === before + 1 && diagnostics[before].location === undefined) {

@@ -49,12 +49,26 @@ export function generatedValidatorSource(code: string, hash: string): string {
 
 export function experimentSchema(): { schema: JsonSchema; validate: ValidateFunction } {
   if (!cached) {
-    const text = readFileSync(SCHEMA_PATH, 'utf8');
-    const schema = JSON.parse(text) as JsonSchema;
+    const schema = JSON.parse(schemaFile().text) as JsonSchema;
     // A schema edited since the validator was generated: compile it (slow, but right).
-    cached = generatedValidator.schemaHash === sha256(text) ? { schema, validate: generatedValidator } : compileExperimentSchema();
+    cached = generatedValidator.schemaHash === schemaHash() ? { schema, validate: generatedValidator } : compileExperimentSchema();
   }
   return cached;
+}
+
+let schemaFileNow: { text: string; hash: string } | undefined;
+
+/** schemas/experiment.schema.json as it is now, and its sha256 (read once per process). */
+function schemaFile(): { text: string; hash: string } {
+  if (!schemaFileNow) {
+    const text = readFileSync(SCHEMA_PATH, 'utf8');
+    schemaFileNow = { text, hash: sha256(text) };
+  }
+  return schemaFileNow;
+}
+
+export function schemaHash(): string {
+  return schemaFile().hash;
 }
 
 export function resolveRef(root: JsonSchema, schema: JsonSchema): JsonSchema {

@@ -32,7 +32,7 @@ export async function runSpecs(files: string[], options: RunCommandOptions, io: 
   // git runs in another process while the specs load; every run of this command records it.
   const git = gitState(project.root);
   const targets = files.length ? files : defaultSpecFiles(project.root);
-  const loaded = loadSpecsOrThrow(targets, options.set, project.root);
+  const loaded = loadSpecsOrThrow(targets, options.set, project.root, project.specCache);
   const controller = new AbortController();
   // TTY and not --json: the Ink dashboard; otherwise plain lines on stderr / NDJSON on stdout.
   const reporter = await createRunReporter(io, { json: options.json, root: project.root });

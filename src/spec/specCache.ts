@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
+import { writeFileAtomic } from '../util/atomicWrite.ts';
+import { schemaHash } from './schema.ts';
+import type { LoadedSpec } from './types.ts';
+
+/**
+ * Resolved specs, kept under `.xp/spec-cache/` so that loading an unchanged spec skips parsing
+ * YAML and validating (10-20 ms of a cached `xp run`'s ~100). An entry is found by the root
+ * file's path and bytes, the --set overrides, the directory paths are shown from, the schema
+ * and the code that loads specs; it is used only if every file of its `extends` chain still has
+ * the bytes it had and every environment variable its `${VAR}`s read still has the same value.
+ * Only specs that loaded without a problem are kept: diagnostics always come from a real load.
+ */
+export interface SpecCacheKey {
+  /** Absolute path of the spec file named on the command line. */
+  file: string;
+  cwd: string;
+  overrides: string[];
+}
+
+interface Entry {
+  /** Every file of the chain (absolute path → sha256), the root included. */
+  files: Record<string, string | null>;
+  /** Variables the spec's `${VAR}`s read → their values then (null: unset). */
+  env: Record<string, string | null>;
+  loaded: LoadedSpec;
+}
+
+export class SpecCache {
+  constructor(private readonly dir: string) {}
+
+  get(key: SpecCacheKey, env: NodeJS.ProcessEnv): LoadedSpec | undefined {
+    let entry: Entry;
+    try {
+      entry = JSON.parse(readFileSync(this.entryFile(key), 'utf8')) as Entry;
+    } catch {
+      return undefined;
+    }
+    for (const [file, hash] of Object.entries(entry.files)) if (fileHash(file) !== hash) return undefined;
+    for (const [name, value] of Object.entries(entry.env)) if ((env[name] ?? null) !== value) return undefined;
+    return entry.loaded;
+  }
+
+  put(key: SpecCacheKey, files: string[], variables: Iterable<string>, env: NodeJS.ProcessEnv, loaded: LoadedSpec): void {
+    const entry: Entry = {
+      files: Object.fromEntries(files.map((file) => [file, fileHash(file)])),
+      env: Object.fromEntries([...variables].map((name) => [name, env[name] ?? null])),
+      loaded,
+    };
+    const text = JSON.stringify(entry);
+    // Only what JSON gives back unchanged (a YAML `.inf` would come back as null).
+    if (!isDeepStrictEqual((JSON.parse(text) as Entry).loaded, loaded)) return;
+    try {
+      writeFileAtomic(this.entryFile(key), text);
+    } catch {
+      /* a read-only project: specs load as without the cache */
+    }
+  }
+
+  /** The entry's name: the key's fields, the root file's bytes, the schema and the loader's code. */
+  private entryFile(key: SpecCacheKey): string {
+    const name = createHash('sha256')
+      .update(JSON.stringify([key.file, key.cwd, key.overrides, fileHash(key.file), schemaHash(), loaderDigest()]))
+      .digest('hex');
+    return path.join(this.dir, `${name}.json`);
+  }
+}
+
+function fileHash(file: string): string | null {
+  try {
+    return createHash('sha256').update(readFileSync(file)).digest('hex');
+  } catch {
+    return null;
+  }
+}
+
+let loaderCode: string | undefined;
+
+/**
+ * A digest of the code that turns spec files into a LoadedSpec: the files of this folder as
+ * they are being run (src/spec/*.ts from the sources; dist/spec/*.js, built with the CLI
+ * bundle, otherwise). Any change to how specs load makes every entry unreachable. The
+ * generated validator is left out: the schema's hash stands for it.
+ */
+function loaderDigest(): string {
+  if (loaderCode === undefined) {
+    const dir = path.dirname(fileURLToPath(import.meta.url));
+    const hash = createHash('sha256');
+    for (const name of readdirSync(dir).sort()) {
+      if (!/\.(ts|js)$/.test(name) || name.endsWith('.d.ts')) continue;
+      hash.update(`${name}\0`).update(readFileSync(path.join(dir, name)));
+    }
+    loaderCode = hash.digest('hex');
+  }
+  return loaderCode;
+}
