@@ -17,7 +17,7 @@ import path from 'node:path';
 
 export const BUNDLE_FILE = 'xp.cjs';
 /** Packages inlined into the bundle: needed by every command, small, CommonJS. */
-const INLINE = ['yaml', 'commander', 'ajv/dist/runtime/'];
+const INLINE = ['yaml', 'commander'];
 /**
  * Built-in modules that cost start-up time when required (child_process pulls in net, stream
  * and dgram: ~12 ms; tty pulls in net and stream) and are needed only by some commands:
@@ -97,7 +97,7 @@ function externalPackages() {
     setup(build) {
       build.onResolve({ filter: /^[^./]/ }, (args) => {
         if (args.path.startsWith('node:') || builtinModules.includes(args.path)) return { path: args.path, external: true };
-        const inline = INLINE.some((name) => (name.endsWith('/') ? args.path.startsWith(name) : args.path === name || args.path.startsWith(`${name}/`)));
+        const inline = INLINE.some((name) => args.path === name || args.path.startsWith(`${name}/`));
         return inline ? undefined : { path: args.path, external: true };
       });
     },

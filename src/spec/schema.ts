@@ -3,9 +3,6 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
-// CommonJS, so it loads synchronously (spec loading stays a plain function), and a static
-// import, so the CLI bundle (scripts/bundle.mjs) carries it.
-import generatedValidator from './experimentValidator.generated.cjs';
 
 /** The experiment JSON Schema, shipped in schemas/ so editors can use the same file. */
 export const SCHEMA_PATH = fileURLToPath(new URL('../../schemas/experiment.schema.json', import.meta.url));
@@ -50,8 +47,11 @@ export function generatedValidatorSource(code: string, hash: string): string {
 export function experimentSchema(): { schema: JsonSchema; validate: ValidateFunction } {
   if (!cached) {
     const schema = JSON.parse(schemaFile().text) as JsonSchema;
-    // A schema edited since the validator was generated: compile it (slow, but right).
-    cached = generatedValidator.schemaHash === schemaHash() ? { schema, validate: generatedValidator } : compileExperimentSchema();
+    // CommonJS, so it loads synchronously (spec loading stays a plain function), and loaded
+    // here, not imported: a cached spec (specCache.ts) never validates, and the CLI bundle
+    // need not carry its 150 kB. A schema edited since it was generated is compiled instead.
+    const generated = createRequire(import.meta.url)(fileURLToPath(GENERATED_VALIDATOR)) as ValidateFunction & { schemaHash: string };
+    cached = generated.schemaHash === schemaHash() ? { schema, validate: generated } : compileExperimentSchema();
   }
   return cached;
 }
