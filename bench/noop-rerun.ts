@@ -92,6 +92,7 @@ try {
   console.log(`  outside git           ${result.noop_no_git_s} s (median; the run record then has no commit to read)`);
   console.log(`node -e 0               ${result.node_startup_s} s (floor)`);
   console.log(`no-op / cold            ${(result.ratio * 100).toFixed(2)} % (outside git ${(result.ratio_no_git * 100).toFixed(2)} %)   target < 2 %`);
+  if (process.env.XP_BENCH_SAMPLES) console.log(JSON.stringify(times));
   console.log(JSON.stringify(result));
 } finally {
   rmSync(root, { recursive: true, force: true });

@@ -4,7 +4,8 @@
 // code-cached file skips resolving, reading and compiling ~200 modules (see bench/noop-rerun.ts).
 //
 // What stays outside, loaded from node_modules at run time: every npm package except the few
-// small ones the CLI needs on every start (INLINE). Packages that are ES modules must be
+// small ones the CLI needs on every start (INLINE). yaml, needed only when a spec is parsed
+// (not when it comes from the spec cache), is bundled on its own into dist/yaml.cjs. Packages that are ES modules must be
 // imported with `await import()` in the sources (ink, the audio decoders): a CommonJS bundle
 // can only `require` its externals, and the build fails if one of them is ESM.
 //
@@ -17,7 +18,7 @@ import path from 'node:path';
 
 export const BUNDLE_FILE = 'xp.cjs';
 /** Packages inlined into the bundle: needed by every command, small, CommonJS. */
-const INLINE = ['yaml', 'commander'];
+const INLINE = ['commander'];
 /**
  * Built-in modules that cost start-up time when required (child_process pulls in net, stream
  * and dgram: ~12 ms; tty pulls in net and stream) and are needed only by some commands:
@@ -57,7 +58,26 @@ export async function bundleCli(dist) {
   // The build id names the code caches made from this exact text (scripts/code-cache.cjs).
   const id = createHash('sha256').update(code).digest('hex').slice(0, 16);
   writeFileSync(outfile, `// xp build ${id}\n${code}`);
+  await bundleLibrary(esbuild, 'yaml', path.join(dist, YAML_FILE));
   return outfile;
+}
+
+/** yaml, as one file beside the bundle: src/spec/yamlLibrary.ts loads it when a spec is parsed. */
+const YAML_FILE = 'yaml.cjs';
+
+async function bundleLibrary(esbuild, name, outfile) {
+  await esbuild.build({
+    stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: path.dirname(outfile) },
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'silent',
+    legalComments: 'none',
+    minifyWhitespace: true,
+    minifySyntax: true,
+  });
 }
 
 const FILE_URL = '__xpFileUrl';

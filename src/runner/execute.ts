@@ -1,11 +1,10 @@
 import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { isAbortError, UserError } from '../errors.ts';
 import type { SpecLike, StageArtifact, StageInputs } from '../stages/stage.ts';
 import type { ArtifactCache } from './cache.ts';
 import type { RunEvents, StageStatus } from './events.ts';
 import type { FileHasher } from './fileHash.ts';
-import { fingerprintKey, fingerprintPath, libraryVersion, type Fingerprint } from './fingerprint.ts';
+import { absolutePath, fingerprintKey, fingerprintPath, libraryVersion, type Fingerprint } from './fingerprint.ts';
 import type { PlanNode } from './plan.ts';
 
 export interface StageOutcome {
@@ -155,7 +154,7 @@ async function fingerprintNode(node: PlanNode, inputs: StageInputs, options: Exe
   const { stage } = node;
   const files: Record<string, string> = {};
   const declared = (await stage.files?.(node.params, inputs, node.spec)) ?? [];
-  const absolutes = declared.map((file) => path.resolve(options.root, file));
+  const absolutes = declared.map((file) => absolutePath(file, options.root));
   let hashes: string[];
   try {
     hashes = await options.hasher.hashAll(absolutes);

@@ -5,6 +5,7 @@ import type { SpecLike, Stage } from '../stages/stage.ts';
 import { environmentFacts, gitState, type GitState } from './environment.ts';
 import type { RunEvents, RunStatus } from './events.ts';
 import { executePlan, type StageOutcome } from './execute.ts';
+import type { Fingerprint } from './fingerprint.ts';
 import { planStages } from './plan.ts';
 import type { Project } from './project.ts';
 import type { RunRecord } from './runStore.ts';
@@ -89,14 +90,16 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
       concurrency: options.concurrency,
     });
   } finally {
+    const fingerprints: Record<string, Fingerprint> = {};
     for (const [stageId, outcome] of outcomes) {
-      if (outcome.fingerprint) project.runs.saveFingerprint(id, stageId, outcome.fingerprint);
+      if (outcome.fingerprint) fingerprints[stageId] = outcome.fingerprint;
       if (outcome.artifact) project.runs.copyPlots(id, outcome.artifact.dir);
       if (outcome.metrics) {
         record.stages[stageId].metrics = outcome.metrics;
         for (const [name, value] of Object.entries(outcome.metrics)) record.metrics[`${stageId}.${name}`] = value;
       }
     }
+    project.runs.saveFingerprints(id, fingerprints);
     const failures = [...outcomes.values()].filter((o) => o.status === 'failed');
     const status: RunStatus = signal.aborted || failures.some((o) => isAbortError(o.error))
       ? 'interrupted'

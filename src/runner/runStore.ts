@@ -43,7 +43,17 @@ export interface RunRecord {
   environment: EnvironmentFacts;
 }
 
-/** The runs/ directory: one folder per run with run.json, events.ndjson and fingerprints/. */
+const FINGERPRINTS_FILE = 'fingerprints.json';
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The runs/ directory: one folder per run with run.json, events.ndjson and fingerprints.json. */
 export class RunStore {
   constructor(readonly dir: string) {}
 
@@ -77,8 +87,9 @@ export class RunStore {
     };
   }
 
-  saveFingerprint(id: string, stage: string, fingerprint: Fingerprint): void {
-    writeJsonAtomic(path.join(this.runDir(id), 'fingerprints', `${stage}.json`), fingerprint);
+  /** runs/<id>/fingerprints.json: every stage's key inputs, one file (what `xp why` and `xp diff` read). */
+  saveFingerprints(id: string, fingerprints: Record<string, Fingerprint>): void {
+    writeJsonAtomic(path.join(this.runDir(id), FINGERPRINTS_FILE), fingerprints);
   }
 
   /** A stage's `plots/*.svg` (cached or fresh) go beside the record, where reports link to them. */
@@ -91,11 +102,9 @@ export class RunStore {
   }
 
   fingerprint(id: string, stage: string): Fingerprint | undefined {
-    try {
-      return JSON.parse(readFileSync(path.join(this.runDir(id), 'fingerprints', `${stage}.json`), 'utf8')) as Fingerprint;
-    } catch {
-      return undefined;
-    }
+    const all = readJson<Record<string, Fingerprint>>(path.join(this.runDir(id), FINGERPRINTS_FILE));
+    // Runs recorded before fingerprints.json kept one file per stage.
+    return all ? all[stage] : readJson<Fingerprint>(path.join(this.runDir(id), 'fingerprints', `${stage}.json`));
   }
 
   events(id: string): StampedEvent[] {

@@ -1,8 +1,8 @@
-import { parse as parseYamlValue } from 'yaml';
 import { suggest, type Diagnostic } from './diagnostic.ts';
 import { isPlainObject } from './merge.ts';
 import { allowedTypes, experimentSchema, schemaAt } from './schema.ts';
 import { pointer, type SourceTree } from './sourceTree.ts';
+import { yaml } from './yamlLibrary.ts';
 
 /**
  * Apply `--set a.b.c=value` overrides. The value is typed by the schema at that path:
@@ -32,7 +32,7 @@ export function applyOverrides(tree: SourceTree, overrides: string[]): { tree: S
     const types = allowedTypes(schema, found.schema);
     let parsed: unknown;
     try {
-      parsed = raw === '' ? '' : parseYamlValue(raw);
+      parsed = raw === '' ? '' : yaml().parse(raw);
     } catch {
       parsed = raw;
     }

@@ -1,5 +1,6 @@
-import { isMap, isPair, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
+import type { Node as YamlNode } from 'yaml';
 import type { Diagnostic, SourceLocation } from './diagnostic.ts';
+import { yaml } from './yamlLibrary.ts';
 
 /**
  * A plain JSON value plus, for every path in it, where in which source it was written.
@@ -37,7 +38,7 @@ export function locationOf(origin: Origin, part: 'key' | 'value'): SourceLocatio
 
 /** Parse YAML text, keeping source spans. YAML syntax errors come back as diagnostics. */
 export function parseYamlSource(file: string, text: string): { tree: SourceTree; diagnostics: Diagnostic[] } {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = yaml().parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   const diagnostics: Diagnostic[] = doc.errors.map((error) => ({
     message: `YAML syntax error: ${firstLine(error.message)}`,
     location: { file, text, start: error.pos[0], end: error.pos[1] },
@@ -57,6 +58,7 @@ function walk(
   origins: Map<string, Origin>,
   diagnostics: Diagnostic[],
 ): unknown {
+  const { isMap, isPair, isScalar, isSeq } = yaml();
   if (isMap(node)) {
     const result: Record<string, unknown> = {};
     for (const item of node.items) {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { SplitName } from '../dataset/featureSet.ts';
 import type { ClipParams } from '../features/extractClip.ts';
 import type { AugmentSpec, FeaturesSpec, Spec } from '../spec/types.ts';
+import { childPath } from '../runner/fingerprint.ts';
 import { ROWS_FILE, type IngestedClip } from './ingest.ts';
 import type { SpecLike, Stage } from './stage.ts';
 
@@ -53,7 +54,10 @@ export const featuresStage: Stage<FeaturesParams, FeaturesValue> = {
   // Only augmentation draws random numbers.
   seed: (s) => (spec(s).augment.copies > 0 ? spec(s).seed : null),
   libraries: ['mpg123-decoder', '@wasm-audio-decoders/flac', '@echogarden/speex-resampler-wasm', 'fft.js', '@echogarden/sonic-wasm'],
-  files: (_params, inputs, s) => ingestedClips(inputs.ingest.dir).map((clip) => path.join(spec(s).data.root, 'clips', clip.path)),
+  files: (_params, inputs, s) => {
+    const clips = path.join(spec(s).data.root, 'clips');
+    return ingestedClips(inputs.ingest.dir).map((clip) => childPath(clips, clip.path));
+  },
   run: async (ctx, inputs) => (await import('./featuresRun.ts')).runFeatures(ctx, inputs),
   metrics: (value) => ({
     train_clips: value.clips.train,

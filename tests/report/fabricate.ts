@@ -10,7 +10,7 @@ import type { RunRecord, StageRecord } from '../../src/runner/runStore.ts';
 
 /**
  * Run records made by hand in a temp project, as `xp run` would leave them: runs/<id>/run.json,
- * runs/<id>/fingerprints/<stage>.json, and the eval stage's cache entry with predictions.csv.
+ * runs/<id>/fingerprints.json, and the eval stage's cache entry with predictions.csv.
  */
 
 export const ENVIRONMENT: EnvironmentFacts = {
@@ -128,7 +128,7 @@ export async function writePipelineRun(root: string, run: PipelineRun): Promise<
     git: { commit: run.commit ?? null, branch: 'main', dirty: run.dirty ?? false, diffHash: run.dirty ? 'd'.repeat(64) : null },
   });
   runs.save(record);
-  for (const [stage, fp] of Object.entries(fingerprints)) runs.saveFingerprint(run.id, stage, fp);
+  runs.saveFingerprints(run.id, fingerprints);
   return record;
 }
 

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diffFingerprints, fingerprintKey, fingerprintPath, type Fingerprint } from '../../src/runner/fingerprint.ts';
+import { absolutePath, childPath, diffFingerprints, fingerprintKey, fingerprintPath, type Fingerprint } from '../../src/runner/fingerprint.ts';
 import { canonicalJson } from '../../src/util/canonicalJson.ts';
 import { RunEvents } from '../../src/runner/events.ts';
 import { openProject } from '../../src/runner/project.ts';
@@ -82,5 +82,23 @@ describe('fingerprints', () => {
     }
     expect(keys.slice(0, 2)).toEqual(keys.slice(2));
     expect(keys.slice(0, 2)).toEqual(['e078909b1cce8e45a801ac4143e82d4aeb0c06a841012fedf0471dd8b1f2869a', '9dd5d943e9fa10d6e3c89c17e08d5c529f0955c617e708e3a6b69af34d512fb1']);
+  });
+});
+
+describe('the fast paths of absolutePath and childPath', () => {
+  const names = ['a.mp3', 'clips/a.mp3', 'a b/c.mp3', '.hidden', '..x', 'x..', './a', '../a', 'a/./b', 'a/../b', 'a//b', 'a/', '.', '..', '', '/abs/a', '/abs//a', '/abs/./a', '/'];
+  const roots = ['/tmp/project', '/', '/tmp/project/', '/tmp//project', '/tmp/./project', 'relative/root', ''];
+
+  it('give what path.resolve gives, for every mix of clean and unclean paths', () => {
+    for (const root of roots.filter((r) => r !== '')) {
+      for (const file of names) expect(absolutePath(file, root), `${root} + ${file}`).toBe(path.resolve(root, file));
+    }
+    for (const file of names) expect(absolutePath(file), file).toBe(path.resolve(file));
+  });
+
+  it('give what path.join gives', () => {
+    for (const dir of ['data/cv-mini/clips', '/data/cv-22/clips', 'clips', '.', '', '/', 'data/'].map((d) => (d === '' ? d : path.join(d)))) {
+      for (const name of names) expect(childPath(dir, name), `${dir} + ${name}`).toBe(path.join(dir, name));
+    }
   });
 });
