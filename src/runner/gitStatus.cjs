@@ -9,7 +9,8 @@ const path = require('node:path');
 /** Where an early status waits to be taken (on globalThis: the launcher and the CLI bundle each have their own copy of this module). */
 const EARLY = Symbol.for('xp.earlyGitStatus');
 // Porcelain v2 with --branch: `# branch.oid <commit | (initial)>`, `# branch.head <name | (detached)>`, then one line per change.
-const STATUS_ARGS = ['status', '--porcelain=v2', '--branch', '--untracked-files=all'];
+// --no-optional-locks: read-only, as an editor's background status is (no index.lock, no index rewrite).
+const STATUS_ARGS = ['--no-optional-locks', 'status', '--porcelain=v2', '--branch', '--untracked-files=all'];
 
 /** Output of `git <args>` in `cwd`, or null when git fails or is missing. */
 function runGit(cwd, args) {
