@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
@@ -23,6 +23,8 @@ export interface SpecCacheKey {
 }
 
 interface Entry {
+  /** The schema and loader code it was made with (also in its name; here for prune()). */
+  made: { schema: string; loader: string };
   /** Every file of the chain (absolute path → sha256), the root included. */
   files: Record<string, string | null>;
   /** Variables the spec's `${VAR}`s read → their values then (null: unset). */
@@ -34,19 +36,33 @@ export class SpecCache {
   constructor(private readonly dir: string) {}
 
   get(key: SpecCacheKey, env: NodeJS.ProcessEnv): LoadedSpec | undefined {
-    let entry: Entry;
-    try {
-      entry = JSON.parse(readFileSync(this.entryFile(key), 'utf8')) as Entry;
-    } catch {
-      return undefined;
-    }
-    for (const [file, hash] of Object.entries(entry.files)) if (fileHash(file) !== hash) return undefined;
+    const entry = readEntry(this.entryFile(key));
+    if (!entry || !filesUnchanged(entry)) return undefined;
     for (const [name, value] of Object.entries(entry.env)) if ((env[name] ?? null) !== value) return undefined;
     return entry.loaded;
   }
 
+  /** Remove the entries that can no longer be used (a file, the schema or the loader changed); `dryRun` only lists them. */
+  prune(dryRun: boolean): string[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir).filter((name) => name.endsWith('.json'));
+    } catch {
+      return [];
+    }
+    const stale = names
+      .map((name) => path.join(this.dir, name))
+      .filter((file) => {
+        const entry = readEntry(file);
+        return !entry || entry.made?.schema !== schemaHash() || entry.made?.loader !== loaderDigest() || !filesUnchanged(entry);
+      });
+    if (!dryRun) for (const file of stale) rmSync(file, { force: true });
+    return stale;
+  }
+
   put(key: SpecCacheKey, files: string[], variables: Iterable<string>, env: NodeJS.ProcessEnv, loaded: LoadedSpec): void {
     const entry: Entry = {
+      made: { schema: schemaHash(), loader: loaderDigest() },
       files: Object.fromEntries(files.map((file) => [file, fileHash(file)])),
       env: Object.fromEntries([...variables].map((name) => [name, env[name] ?? null])),
       loaded,
@@ -68,6 +84,18 @@ export class SpecCache {
       .digest('hex');
     return path.join(this.dir, `${name}.json`);
   }
+}
+
+function readEntry(file: string): Entry | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Entry;
+  } catch {
+    return undefined;
+  }
+}
+
+function filesUnchanged(entry: Entry): boolean {
+  return Object.entries(entry.files).every(([file, hash]) => fileHash(file) === hash);
 }
 
 function fileHash(file: string): string | null {

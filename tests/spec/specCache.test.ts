@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSpec, type LoadOptions } from '../../src/spec/load.ts';
+import { SpecCache } from '../../src/spec/specCache.ts';
 import { useTempDirs } from '../fixtures/tempProject.ts';
 
 const tempDir = useTempDirs();
@@ -66,5 +67,20 @@ describe('the spec cache', () => {
     expect(withCache).toEqual(loadSpec('bad.yaml', { cwd: dir, env: {} }));
     expect(withCache.ok).toBe(false);
     expect(existsSync(options.cacheDir!)).toBe(false);
+  });
+
+  it('prunes (for xp gc) only the entries that can no longer be used', () => {
+    const { dir, options } = project();
+    writeFileSync(path.join(dir, 'other.yaml'), 'name: other\n');
+    load('child.yaml', options);
+    load('other.yaml', options);
+    const cache = new SpecCache(options.cacheDir!);
+    expect(cache.prune(false)).toEqual([]);
+    writeFileSync(path.join(dir, 'parent.yaml'), PARENT.replace('seed: 3', 'seed: 4'));
+    expect(cache.prune(true)).toHaveLength(1);
+    expect(readdirSync(options.cacheDir!)).toHaveLength(2);
+    expect(cache.prune(false)).toHaveLength(1);
+    expect(readdirSync(options.cacheDir!)).toHaveLength(1);
+    expect(load('other.yaml', options).spec.name).toBe('other');
   });
 });
