@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
-// Runs the compiled CLI when dist/ was built from the sources as they are now (scripts/dist-stamp.cjs,
-// a stat per source file, ~2 ms), and the TypeScript sources through tsx otherwise: an edited,
+// Runs the compiled CLI when dist/ was built from the sources as they are now (scripts/dist-stamp.cjs:
+// a stat per source file), and the TypeScript sources through tsx otherwise: an edited,
 // checked-out or half-built tree never runs stale code, it only starts slower (~0.5 s).
 // The compiled CLI is one file, dist/xp.cjs (scripts/bundle.mjs), run through V8's code cache,
 // one cache per command (scripts/code-cache.cjs). This launcher is CommonJS, as is everything a
@@ -15,7 +15,7 @@ const path = require('node:path');
 
 const COMMAND = /^[a-z][a-z-]*$/;
 
-/** Commands that record runs, and with them the project's git state (src/runner/gitStatus.cjs). */
+/** Commands that record runs, and with them the project's git state: its `git status` starts first (src/runner/gitStatus.cjs). */
 const RECORDING = new Set(['run', 'results']);
 
 async function start(argv) {

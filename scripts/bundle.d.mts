@@ -1,3 +1,2 @@
 // Types for scripts/bundle.mjs (plain JavaScript, run by the build before any TypeScript loader).
-export declare const BUNDLE_FILE: string;
 export declare function bundleCli(dist: string): Promise<string>;

@@ -5,9 +5,10 @@
 //
 // What stays outside, loaded from node_modules at run time: every npm package except the few
 // small ones the CLI needs on every start (INLINE). yaml, needed only when a spec is parsed
-// (not when it comes from the spec cache), is bundled on its own into dist/yaml.cjs. Packages that are ES modules must be
-// imported with `await import()` in the sources (ink, the audio decoders): a CommonJS bundle
-// can only `require` its externals, and the build fails if one of them is ESM.
+// (not when it comes from the spec cache), is bundled on its own into dist/yaml.cjs. Packages
+// that are ES modules must be imported with `await import()` in the sources (ink, the audio
+// decoders): a CommonJS bundle can only `require` its externals, and the build fails if one of
+// them is ESM.
 //
 // Each module keeps its own `import.meta.url` (rewritten to its file under dist/), so paths
 // built from it (schemas/, native/, worker entry points) resolve exactly as in dist/.
@@ -16,16 +17,22 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import path from 'node:path';
 
-export const BUNDLE_FILE = 'xp.cjs';
+const BUNDLE_FILE = 'xp.cjs';
+/** yaml, as one file beside the bundle: src/spec/yamlLibrary.ts loads it when a spec is parsed. */
+const YAML_FILE = 'yaml.cjs';
+/** What each module's `import.meta.url` becomes (a function of its path under dist/, in the banner). */
+const FILE_URL = '__xpFileUrl';
+/** The name scripts/code-cache.cjs gives the import function it passes to the bundle. */
+const IMPORTER = '__xpImport';
 /** Packages inlined into the bundle: needed by every command, small, CommonJS. */
 const INLINE = ['commander'];
 /**
  * Built-in modules that cost start-up time when required (child_process pulls in net, stream
  * and dgram: ~12 ms; tty pulls in net and stream) and are needed only by some commands:
  * commander and xp's git reader require child_process at load but spawn only when used, and
- * the CLI asks tty only when its output is a character device (src/cli/output.ts). They load when one of their
- * exports is first read. Their export names are listed at build time (the bundle's interop
- * copies them onto a namespace object, which must not load the module just to list them).
+ * the CLI asks tty only when its output is a character device (src/cli/output.ts). They load
+ * when one of their exports is first read. Their export names are listed at build time (the
+ * bundle's interop copies them onto a namespace object, which must not load the module to list them).
  */
 const LAZY_BUILTINS = ['child_process', 'tty'];
 
@@ -62,9 +69,6 @@ export async function bundleCli(dist) {
   return outfile;
 }
 
-/** yaml, as one file beside the bundle: src/spec/yamlLibrary.ts loads it when a spec is parsed. */
-const YAML_FILE = 'yaml.cjs';
-
 async function bundleLibrary(esbuild, name, outfile) {
   await esbuild.build({
     stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: path.dirname(outfile) },
@@ -79,8 +83,6 @@ async function bundleLibrary(esbuild, name, outfile) {
     minifySyntax: true,
   });
 }
-
-const FILE_URL = '__xpFileUrl';
 
 /** `require('node:child_process')` → an object that requires it when a property is first read. */
 function lazyBuiltins() {
@@ -190,9 +192,6 @@ function viaImporter(code, metafile) {
   if (left) throw new Error(`cannot bundle the CLI: ${left.length} import() call(s) not rewritten (only import("package") with a literal name can be)`);
   return result;
 }
-
-/** The name scripts/code-cache.cjs gives the import function it passes to the bundle. */
-const IMPORTER = '__xpImport';
 
 /**
  * Escape every non-ASCII character (esbuild leaves them in comments and regular expressions):

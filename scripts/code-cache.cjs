@@ -25,8 +25,8 @@ const BUILD_ID = /^\/\/ xp build ([0-9a-f]{16,64})\n/;
  * 'hit', 'miss' (none yet), 'rejected' (V8 refused it) or 'off' (the file has no build id).
  */
 function compileWithCodeCache(file, cacheDir, name) {
-  // The bundle is ASCII (scripts/bundle.mjs), for which latin1 is exact and the fastest decoding.
   const started = Date.now();
+  // The bundle is ASCII (scripts/bundle.mjs), for which latin1 is exact and the fastest decoding.
   const source = readFileSync(file, 'latin1');
   const id = BUILD_ID.exec(source)?.[1];
   const cacheFile = id && path.join(cacheDir, `${name}-${id}.bin`);
