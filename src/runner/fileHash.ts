@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
-import { writeJsonAtomic } from '../util/atomicWrite.ts';
+import { writeFileAtomic } from '../util/atomicWrite.ts';
 import { absolutePath } from './fingerprint.ts';
 
 /**
@@ -57,7 +57,8 @@ export class FileHasher {
 
   save(): void {
     if (this.cacheFile && this.dirty) {
-      writeJsonAtomic(this.cacheFile, this.entries);
+      // Compact: every run reads it, and indented it is twice the size.
+      writeFileAtomic(this.cacheFile, JSON.stringify(this.entries));
       this.dirty = false;
     }
   }
