@@ -28,13 +28,14 @@ const IMPORTER = '__xpImport';
 const INLINE = ['commander'];
 /**
  * Built-in modules that cost start-up time when required (child_process pulls in net, stream
- * and dgram: ~12 ms; tty pulls in net and stream) and are needed only by some commands:
- * commander and xp's git reader require child_process at load but spawn only when used, and
- * the CLI asks tty only when its output is a character device (src/cli/output.ts). They load
+ * and dgram: ~12 ms; tty pulls in net and stream; crypto ~8 ms) and are needed only by some
+ * commands: commander and xp's git reader require child_process at load but spawn only when
+ * used, the CLI asks tty only when its output is a character device (src/cli/output.ts), and
+ * hashing goes through native/fast when it is built (src/util/canonicalJson.ts). They load
  * when one of their exports is first read. Their export names are listed at build time (the
  * bundle's interop copies them onto a namespace object, which must not load the module to list them).
  */
-const LAZY_BUILTINS = ['child_process', 'tty'];
+const LAZY_BUILTINS = ['child_process', 'tty', 'crypto'];
 
 /** Build `${dist}/xp.cjs` from the compiled tree in `dist`. Throws with esbuild's messages. */
 export async function bundleCli(dist) {
@@ -58,7 +59,7 @@ export async function bundleCli(dist) {
     minifyWhitespace: true,
     minifySyntax: true,
     banner: { js: `const ${FILE_URL} = (file) => require("node:url").pathToFileURL(require("node:path").join(__dirname, file)).href;` },
-    plugins: [lazyBuiltins(), externalPackages(), ownImportMetaUrl(dist)],
+    plugins: [lazyBuiltins(), externalPackages(), nativeAddons(dist), ownImportMetaUrl(dist)],
   });
   checkExternals(result.metafile, dist);
   const code = asciiOnly(viaImporter(result.outputFiles[0].text, result.metafile));
@@ -108,6 +109,19 @@ module.exports = new Proxy({}, {
 });
 `,
       }));
+    },
+  };
+}
+
+/** A native addon (`.node`) stays where it is built, required by its path from the bundle. */
+function nativeAddons(dist) {
+  return {
+    name: 'xp-native-addons',
+    setup(build) {
+      build.onResolve({ filter: /\.node$/ }, (args) => {
+        const relative = path.relative(dist, path.resolve(args.resolveDir, args.path));
+        return { path: relative.startsWith('.') ? relative : `./${relative}`, external: true };
+      });
     },
   };
 }

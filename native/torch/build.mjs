@@ -9,9 +9,9 @@
 // Env: XP_SKIP_NATIVE=1 skips the build; LIBTORCH=/path uses a libtorch other than Debian's.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findNodeGyp, rebuildArgs } from '../nodeGyp.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const buildDir = join(here, 'build');
@@ -53,28 +53,10 @@ try {
 }
 if (!torch.ok) finish(false, torch.reason);
 
-// 2. node-gyp: npm's own (npm sets npm_config_node_gyp in scripts), a local one, or npm's bundled copy.
-function findNodeGyp() {
-  const candidates = [];
-  if (process.env.npm_config_node_gyp) candidates.push(process.env.npm_config_node_gyp);
-  try {
-    candidates.push(createRequire(join(here, 'package.json')).resolve('node-gyp/bin/node-gyp.js'));
-  } catch {
-    /* not installed locally */
-  }
-  if (process.env.npm_execpath) candidates.push(join(dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
-  const prefix = dirname(dirname(process.execPath));
-  candidates.push(join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
-  candidates.push('/usr/share/nodejs/node-gyp/bin/node-gyp.js');
-  return candidates.find((c) => existsSync(c));
-}
-const gyp = findNodeGyp();
+// 2. node-gyp, and 3. Node headers (native/nodeGyp.mjs).
+const gyp = findNodeGyp(here);
 if (!gyp) finish(false, 'node-gyp not found (it ships with npm; or npm install node-gyp)');
-
-// 3. Node headers: use the local ones when there are (offline machines), else node-gyp's default.
-const args = [gyp, 'rebuild', '-j', 'max'];
-const prefix = dirname(dirname(process.execPath));
-if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${prefix}`);
+const args = rebuildArgs(gyp);
 
 console.log(`xp: building the libtorch addon (${torch.include}); this takes ~30-60 s`);
 const r = spawnSync(process.execPath, args, { cwd: here, stdio: 'inherit' });

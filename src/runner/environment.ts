@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import os from 'node:os';
+import { sha256 } from '../util/canonicalJson.ts';
 import { libraryVersion } from './fingerprint.ts';
 import { gitStatus, runGit } from './gitStatus.cjs';
 
@@ -56,7 +56,7 @@ export async function gitState(cwd: string): Promise<GitState> {
     const diff = commit ? ((await runGit(cwd, ['diff', 'HEAD'])) ?? '') : '';
     // Untracked names as porcelain v1 writes them (`?? path`), so the hash is the one earlier xp versions recorded.
     const untracked = changes.filter((line) => line.startsWith('? ')).map((line) => `?${line}`).join('\n');
-    diffHash = createHash('sha256').update(diff).update(untracked).digest('hex');
+    diffHash = sha256(diff + untracked);
   }
   return { commit, branch, dirty: changes.length > 0, diffHash };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
+import { fast } from '../util/fast.ts';
 import { absolutePath } from './fingerprint.ts';
 
 /**
@@ -38,7 +39,7 @@ export class FileHasher {
    */
   async hashAll(files: readonly string[]): Promise<string[]> {
     const absolutes = files.map((file) => absolutePath(file));
-    const stats = absolutes.map((absolute) => statSync(absolute));
+    const stats = statAll(absolutes);
     const hashes = absolutes.map((absolute, i) => {
       const known = this.entries[absolute];
       const s = stats[i];
@@ -62,6 +63,23 @@ export class FileHasher {
       this.dirty = false;
     }
   }
+}
+
+interface FileStats {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+}
+
+/** The stats the stat cache compares, in one call to native/fast when it is built (a stat there is a syscall, here a Stats object with four Dates). */
+function statAll(files: readonly string[]): FileStats[] {
+  if (!fast) return files.map((file) => statSync(file));
+  const values = fast.statMany(files);
+  return files.map((file, i) =>
+    // NaN: stat failed; statSync throws the error that says why, naming the file.
+    Number.isNaN(values[i * 4]) ? statSync(file) : { size: values[i * 4], mtimeMs: values[i * 4 + 1], ctimeMs: values[i * 4 + 2], ino: values[i * 4 + 3] },
+  );
 }
 
 /** Files read at once when their stats changed: enough to keep a disk busy, few file handles. */

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
-import { writeJsonAtomic } from '../util/atomicWrite.ts';
+import { randomHex, writeJsonAtomic } from '../util/atomicWrite.ts';
 import { processAlive } from '../util/processAlive.ts';
 import type { EnvironmentFacts, GitState } from './environment.ts';
 import type { RunStatus, StageStatus, StampedEvent } from './events.ts';
@@ -59,7 +58,7 @@ export class RunStore {
 
   newId(specName: string): string {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-    return `${stamp}-${specName}-${randomBytes(2).toString('hex')}`;
+    return `${stamp}-${specName}-${randomHex(4)}`;
   }
 
   runDir(id: string): string {

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
+import { sha256 } from '../util/canonicalJson.ts';
 
 /** The experiment JSON Schema, shipped in schemas/ so editors can use the same file. */
 export const SCHEMA_PATH = fileURLToPath(new URL('../../schemas/experiment.schema.json', import.meta.url));
@@ -117,6 +117,3 @@ export function allowedTypes(root: JsonSchema, schema: JsonSchema): Set<string> 
   return types;
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}

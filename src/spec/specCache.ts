@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
+import { sha256 } from '../util/canonicalJson.ts';
 import { schemaHash } from './schema.ts';
 import type { LoadedSpec } from './types.ts';
 
@@ -79,9 +79,7 @@ export class SpecCache {
 
   /** The entry's name: the key's fields, the root file's bytes, the schema and the loader's code. */
   private entryFile(key: SpecCacheKey): string {
-    const name = createHash('sha256')
-      .update(JSON.stringify([key.file, key.cwd, key.overrides, fileHash(key.file), schemaHash(), loaderDigest()]))
-      .digest('hex');
+    const name = sha256(JSON.stringify([key.file, key.cwd, key.overrides, fileHash(key.file), schemaHash(), loaderDigest()]));
     return path.join(this.dir, `${name}.json`);
   }
 }
@@ -100,7 +98,7 @@ function filesUnchanged(entry: Entry): boolean {
 
 function fileHash(file: string): string | null {
   try {
-    return createHash('sha256').update(readFileSync(file)).digest('hex');
+    return sha256(readFileSync(file));
   } catch {
     return null;
   }
@@ -117,12 +115,8 @@ let loaderCode: string | undefined;
 function loaderDigest(): string {
   if (loaderCode === undefined) {
     const dir = path.dirname(fileURLToPath(import.meta.url));
-    const hash = createHash('sha256');
-    for (const name of readdirSync(dir).sort()) {
-      if (!/\.(ts|js)$/.test(name) || name.endsWith('.d.ts')) continue;
-      hash.update(`${name}\0`).update(readFileSync(path.join(dir, name)));
-    }
-    loaderCode = hash.digest('hex');
+    const names = readdirSync(dir).sort().filter((name) => /\.(ts|js)$/.test(name) && !name.endsWith('.d.ts'));
+    loaderCode = sha256(names.map((name) => `${name}\0${sha256(readFileSync(path.join(dir, name)))}`).join('\n'));
   }
   return loaderCode;
 }
