@@ -44,7 +44,8 @@ function inputFiles() {
  * is cheaper than hashing it), and the newest mtime/ctime among the files.
  */
 function statSnapshot(files = inputFiles()) {
-  const stats = statAll(files.map((file) => path.join(REPO, file)));
+  // Concatenated, not path.join: ~15 µs a call in a process this young, × every file.
+  const stats = statAll(path.sep === '/' ? files.map((file) => `${REPO}/${file}`) : files.map((file) => path.join(REPO, file)));
   let listing = '';
   let newestMs = 0;
   for (const [i, file] of files.entries()) {
