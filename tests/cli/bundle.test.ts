@@ -43,18 +43,26 @@ describe('the bundled CLI', () => {
     expect(createRequire(BUNDLE)('./yaml.cjs').parse('a: [1, 2]')).toEqual({ a: [1, 2] });
   });
 
-  it('runs a spec with the same keys and metrics as the sources, and validates with the same errors', () => {
+  it('runs a spec with the same keys, metrics and git state as the sources without native/fast, and validates with the same errors', () => {
     const root = tempDir();
     writeMiniCorpus(root);
     writeFileSync(path.join(root, 'mini.yaml'), miniSpec('mini'));
+    // A git project with an uncommitted file, so the records carry a commit and a diff hash.
+    const git = (...args: string[]) => spawnSync('git', ['-c', 'user.name=xp', '-c', 'user.email=xp@example.com', ...args], { cwd: root });
+    writeFileSync(path.join(root, '.gitignore'), 'runs/\n.xp/\n');
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-qm', 'mini');
+    writeFileSync(path.join(root, 'notes.txt'), 'not committed\n');
     // A short `xp run` first (a missing spec: exit 2) leaves the code cache the real run then
     // starts from: code from the cache must still import ESM packages (vega for eval's plots).
     expect(xpProcess(['run', 'missing.yaml'], root).code).toBe(2);
     expect(readdirSync(path.join(repoRoot, 'dist', '.code-cache')).some((name) => name.startsWith('run-'))).toBe(true);
     const bundled = xpProcess(['run', 'mini.yaml', '--json'], root);
     expect(bundled.code, bundled.stderr).toBe(0);
-    // The sources, in the same project: every stage comes from the cache the bundle filled.
-    const source = xpProcess(['run', 'mini.yaml', '--json'], root, { XP_FROM_SOURCE: '1' });
+    // The sources without native/fast (node:crypto, fs.statSync, child_process), in the same
+    // project: every stage comes from the cache the bundle filled.
+    const source = xpProcess(['run', 'mini.yaml', '--json'], root, { XP_FROM_SOURCE: '1', XP_NATIVE_FAST: '0' });
     expect(source.code, source.stderr).toBe(0);
     const finished = (out: string) => out.trim().split('\n').map((line) => JSON.parse(line)).find((e) => e.type === 'run-finished');
     const outcomes = (out: string) =>
@@ -63,6 +71,12 @@ describe('the bundled CLI', () => {
     expect(outcomes(source.stdout)).toEqual(outcomes(bundled.stdout));
     expect(source.stdout.match(/"status":"cached"/g)).toHaveLength(4);
     expect(finished(source.stdout).metrics).toEqual(finished(bundled.stdout).metrics);
+    const gitOf = (out: string) => {
+      const runId = JSON.parse(out.split('\n')[0]!).runId as string;
+      return JSON.parse(readFileSync(path.join(root, 'runs', runId, 'run.json'), 'utf8')).git;
+    };
+    expect(gitOf(bundled.stdout)).toMatchObject({ dirty: true, branch: expect.any(String), commit: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    expect(gitOf(source.stdout)).toEqual(gitOf(bundled.stdout));
 
     writeFileSync(path.join(root, 'bad.yaml'), 'name: bad\nseed: x\ntrain: { epochs: -1, batchsize: 8 }\n');
     const badBundled = xpProcess(['validate', 'bad.yaml'], root);

@@ -20,7 +20,7 @@ describe('native/fast', () => {
       for (const n of lengths) {
         const bytes = randomBytes(n);
         expect(fast!.sha256(bytes), `${n} bytes`).toBe(createHash('sha256').update(bytes).digest('hex'));
-        const text = 'aé漢😀\n'.repeat(n).slice(0, n);
+        const text = 'aé漢😀\n\0'.repeat(n).slice(0, n);
         expect(fast!.sha256(text), `${n} chars`).toBe(createHash('sha256').update(text).digest('hex'));
       }
     });

@@ -28,14 +28,19 @@ extern char **environ;
     }                                                                   \
   } while (0)
 
-static char *string_arg(napi_env env, napi_value value) {
-  size_t length;
-  if (napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok) return NULL;
-  char *text = malloc(length + 1);
+// The UTF-8 bytes of a JavaScript string, NUL-terminated; `length` (if given) gets their number,
+// which counts NUL characters inside the string too.
+static char *string_arg_length(napi_env env, napi_value value, size_t *length) {
+  size_t n;
+  if (napi_get_value_string_utf8(env, value, NULL, 0, &n) != napi_ok) return NULL;
+  char *text = malloc(n + 1);
   if (!text) return NULL;
-  napi_get_value_string_utf8(env, value, text, length + 1, &length);
+  napi_get_value_string_utf8(env, value, text, n + 1, &n);
+  if (length) *length = n;
   return text;
 }
+
+static char *string_arg(napi_env env, napi_value value) { return string_arg_length(env, value, NULL); }
 
 // ---- statMany -------------------------------------------------------------------------------
 
@@ -133,12 +138,13 @@ static napi_value sha256(napi_env env, napi_callback_info info) {
   CHECK(napi_typeof(env, argv[0], &type));
   char hex[65];
   if (type == napi_string) {
-    char *text = string_arg(env, argv[0]);
+    size_t length;
+    char *text = string_arg_length(env, argv[0], &length);
     if (!text) {
       napi_throw_error(env, NULL, "xp_fast.sha256: out of memory");
       return NULL;
     }
-    sha256_hex((const uint8_t *)text, strlen(text), hex);
+    sha256_hex((const uint8_t *)text, length, hex);
     free(text);
   } else {
     bool typed;
