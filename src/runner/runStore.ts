@@ -2,7 +2,8 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, 
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
-import { randomHex, writeJsonAtomic } from '../util/atomicWrite.ts';
+import { writeJsonAtomic } from '../util/atomicWrite.ts';
+import { randomHex } from '../util/randomHex.ts';
 import { processAlive } from '../util/processAlive.ts';
 import type { EnvironmentFacts, GitState } from './environment.ts';
 import type { RunStatus, StageStatus, StampedEvent } from './events.ts';
