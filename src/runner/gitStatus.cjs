@@ -1,8 +1,7 @@
 'use strict';
 // `git status` of a project folder, which can be started before xp itself loads: bin/xp.cjs
-// starts it for the commands that record runs. Forking is cheapest while the process is small
-// (~8 ms at start, ~17 ms once xp is loaded, on a 2-core VM), and git then works on another core
-// while xp loads. Plain CommonJS, so the launcher can require it as it is.
+// starts it for the commands that record runs, so git works on another core while xp loads.
+// Plain CommonJS, so the launcher can require it as it is.
 const { existsSync } = require('node:fs');
 const path = require('node:path');
 
