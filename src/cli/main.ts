@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { BugError, EXIT, UserError } from '../errors.ts';
 import { processOutput, type Output } from './output.ts';
@@ -16,7 +17,8 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .description('Declarative, reproducible ML experiments: YAML spec → cached stage DAG → run records.')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
-    .showHelpAfterError('(run `xp --help` for usage)');
+    .showHelpAfterError('(run `xp --help` for usage)')
+    .version(xpVersion(), '-V, --version', "print xp's version");
 
   program
     .command('run')
@@ -183,6 +185,11 @@ function exitFor(error: unknown, io: Output): number {
   const bug = error instanceof BugError ? error : error;
   io.err(`internal error (a bug in xp, please report it): ${bug instanceof Error ? (bug.stack ?? bug.message) : String(bug)}`);
   return EXIT.bug;
+}
+
+/** xp's version, from its package.json. */
+function xpVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 function positiveInt(value: string, flag: string, min = 1): number {

@@ -1,10 +1,11 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { RunEvents } from '../../src/runner/events.ts';
 import { openProject } from '../../src/runner/project.ts';
 import { runExperiment } from '../../src/runner/run.ts';
 import type { Spec } from '../../src/spec/types.ts';
+import { repoRoot } from '../fixtures/paths.ts';
 import { useXpRoot, xp } from '../fixtures/xpProject.ts';
 import { toyStages, type ToySpec } from '../fixtures/toyPipeline.ts';
 
@@ -57,6 +58,12 @@ describe('xp run', () => {
     expect(code).toBe(2);
     expect(stderr).toContain('bad.yaml:3:9: model.kind must be one of cnn, cnn-lstm, lstm-cnn, logreg, mlp; got "transformer"');
     expect(existsSync(path.join(root, 'runs'))).toBe(false);
+  });
+
+  it('prints its version with --version (and -V), exit 0', async () => {
+    const { version } = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+    expect(await xp('--version')).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    expect((await xp('-V')).stdout).toBe(`${version}\n`);
   });
 
   it('rejects an unknown command or flag with exit 2', async () => {
