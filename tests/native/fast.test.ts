@@ -46,6 +46,10 @@ describe('native/fast', () => {
       expect(await fast!.capture('pwd', [], dir)).toEqual({ status: 0, stdout: `${realpathSync(dir)}\n` });
       expect((await fast!.capture('git', ['rev-parse', 'HEAD'], dir)).status).toBe(128);
       expect(await fast!.capture('xp-no-such-program', [], dir)).toEqual({ status: -1, stdout: '' });
+      // Output far past the first 64 kB buffer: all of it (a dirty tree's status can be long).
+      const long = await fast!.capture('sh', ['-c', 'yes "untracked/file name.txt" | head -n 100000'], dir);
+      expect(long.status).toBe(0);
+      expect(long.stdout).toBe('untracked/file name.txt\n'.repeat(100_000));
     });
   });
 });
