@@ -10,7 +10,7 @@
  * length varies by ±10 % here, more than the no-op's).
  *
  * Target: no-op < 1 s and < 2 % of the cold run. The floor is Node's own start-up, printed too.
- * bin/xp.cjs runs the compiled dist/ when it is fresh (`npm run build`), else src/ through tsx;
+ * bin/xp.js runs the compiled dist/ when it is fresh (`npm run build`), else src/ through tsx;
  * the bench prints which one it measured. --from-source measures src/ through tsx
  * (XP_FROM_SOURCE=1).
  */
@@ -61,7 +61,7 @@ function timed(cwd: string, command: string, args: string[]): number {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const xp = path.join(repo, 'bin/xp.cjs');
+const xp = path.join(repo, 'bin/xp.js');
 const runArgs = [xp, 'run', values.spec!, ...values.set!.flatMap((s) => ['--set', s])];
 try {
   const colds: number[] = [];

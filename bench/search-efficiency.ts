@@ -22,7 +22,7 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { prepareSearchProject } from './searchProject.ts';
+import { prepareSearchProject, SEARCH_EFFICIENCY_GRID } from './searchProject.ts';
 import { resolveBackend } from '../src/engine/backend.ts';
 import { runSearch, type SearchOutcome } from '../src/search/driver.ts';
 import { LocalProcessPool } from '../src/search/pool.ts';
@@ -45,15 +45,7 @@ const TOLERANCE = 0.005;
 
 const { project, loaded, featuresKey } = await prepareSearchProject('search-project', 'bench/search-efficiency.ts');
 
-const SPACE: SearchSpec['space'] = {
-  'model.conv.filters': [
-    [16, 32],
-    [32, 64],
-  ],
-  'model.lstm.units': [32, 64],
-  'train.lr': [0.0003, 0.001, 0.003],
-  'train.batch_size': [16, 32, 64],
-};
+const SPACE = SEARCH_EFFICIENCY_GRID;
 const base = loaded.spec;
 const backend = resolveBackend(base.engine.backend).name;
 const threads = 1;

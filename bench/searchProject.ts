@@ -12,9 +12,21 @@ import { runExperiment } from '../src/runner/run.ts';
 import { loadSpec } from '../src/spec/load.ts';
 import { featuresStage } from '../src/stages/features.ts';
 import { ingestStage } from '../src/stages/ingest.ts';
+import type { SearchSpec } from '../src/spec/types.ts';
 import type { Stage } from '../src/stages/stage.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** bench/search-efficiency.ts's 36-point grid (tests/search/tpe.test.ts uses it too). */
+export const SEARCH_EFFICIENCY_GRID: SearchSpec['space'] = {
+  'model.conv.filters': [
+    [16, 32],
+    [32, 64],
+  ],
+  'model.lstm.units': [32, 64],
+  'train.lr': [0.0003, 0.001, 0.003],
+  'train.batch_size': [16, 32, 64],
+};
 
 export async function prepareSearchProject(name: string, command: string) {
   const root = path.join(repoRoot, 'bench', 'out', name);

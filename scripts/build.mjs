@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Compiles src/ to dist/ (ESM JavaScript, same layout) and bundles that into dist/xp.cjs
-// (scripts/bundle.mjs), which bin/xp.cjs runs instead of the TypeScript sources whenever dist/
+// (scripts/bundle.mjs), which bin/xp.js runs instead of the TypeScript sources whenever dist/
 // was built from the sources as they are now (the stamp in scripts/dist-stamp.cjs). Feature
 // workers and search trials run the unbundled dist/ files. Without it xp still works, through tsx, only slower to start (~0.5 s
 // more per command), so a missing or stale dist/ is never an error at run time.
@@ -122,6 +122,6 @@ try {
 } catch (error) {
   rmSync(temp, { recursive: true, force: true });
   console.error(`xp build: failed: ${error instanceof Error ? error.message : String(error)}`);
-  console.error('xp build: (bin/xp.cjs runs the TypeScript sources through tsx until a build succeeds)');
+  console.error('xp build: (bin/xp.js runs the TypeScript sources through tsx until a build succeeds)');
   process.exit(1);
 }

@@ -1,5 +1,5 @@
 // Bundles the compiled CLI (dist/cli/main.js and everything it imports, lazily imported
-// modules included) into one CommonJS file, dist/xp.cjs, which bin/xp.cjs runs through V8's
+// modules included) into one CommonJS file, dist/xp.cjs, which bin/xp.js runs through V8's
 // code cache (scripts/code-cache.cjs). Why: a no-op `xp run` is mostly start-up, and one
 // code-cached file skips resolving, reading and compiling ~200 modules (see bench/noop-rerun.ts).
 //

@@ -1,6 +1,6 @@
 'use strict';
 // Is dist/ (the compiled CLI, scripts/build.mjs) built from the sources as they are now?
-// Shared by bin/xp.cjs, which asks on every start (so it must stay cheap: a readdir per folder
+// Shared by bin/xp.js, which asks on every start (so it must stay cheap: a readdir per folder
 // and a stat per file, a few ms), and by the build, which writes the stamp.
 //
 // The stamp (dist/.stamp.json) describes the build's inputs (every file under src/, plus the
@@ -12,8 +12,8 @@
 //   - `content`: a sha256 of the path and bytes of each. Checked only when `stat` differs: a git
 //     checkout back and forth, a copied tree or a `touch` changes stats but not content, and
 //     such a dist is still the right one; any changed, added or removed file makes it stale.
-// A stale or missing dist is never run: bin/xp.cjs runs the sources through tsx instead.
-// CommonJS, so that bin/xp.cjs can load it without starting Node's ES module loader.
+// A stale or missing dist is never run: bin/xp.js runs the sources through tsx instead.
+// CommonJS, so that bin/xp.js can load it without starting Node's ES module loader.
 const { readdirSync, readFileSync, statSync } = require('node:fs');
 const path = require('node:path');
 

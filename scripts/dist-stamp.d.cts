@@ -1,4 +1,4 @@
-// Types for scripts/dist-stamp.cjs (plain JavaScript, so bin/xp.cjs can load it before any
+// Types for scripts/dist-stamp.cjs (plain JavaScript, so bin/xp.js can load it before any
 // TypeScript loader), for TypeScript callers such as bench/noop-rerun.ts.
 export declare const REPO: string;
 export declare const SRC: string;

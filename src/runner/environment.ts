@@ -37,7 +37,7 @@ const RECORDED_PACKAGES = [
 
 /**
  * Commit, branch and dirty state of the project, from plain `git`: one `git status` (~15 ms;
- * bin/xp.cjs starts it before xp loads, see gitStatus.cjs), and `git diff` when the tree is
+ * bin/xp.js starts it before xp loads, see gitStatus.cjs), and `git diff` when the tree is
  * dirty. Outside any repository none is spawned.
  */
 export async function gitState(cwd: string): Promise<GitState> {

@@ -1,5 +1,5 @@
 'use strict';
-// `git status` of a project folder, which can be started before xp itself loads: bin/xp.cjs
+// `git status` of a project folder, which can be started before xp itself loads: bin/xp.js
 // starts it for the commands that record runs, so git works on another core while xp loads.
 // Plain CommonJS, so the launcher can require it as it is.
 const { existsSync } = require('node:fs');

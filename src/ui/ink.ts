@@ -2,7 +2,7 @@ import type * as Ink from 'ink';
 
 /**
  * Ink, loaded on first use. It is ESM with a top-level await (yoga-layout's wasm), so it can
- * only be `import()`ed: the CommonJS bundle bin/xp.cjs runs (scripts/bundle.mjs) cannot
+ * only be `import()`ed: the CommonJS bundle bin/xp.js runs (scripts/bundle.mjs) cannot
  * `require` it. The dashboard awaits `loadInk()` before drawing; components call `ink()`.
  */
 let loaded: typeof Ink | undefined;

@@ -8,14 +8,14 @@ import { repoRoot } from '../fixtures/paths.ts';
 import { useTempDirs } from '../fixtures/tempProject.ts';
 import { fast } from '../../src/util/fast.ts';
 
-// What users run: bin/xp.cjs → the bundle dist/xp.cjs through V8's code cache
+// What users run: bin/xp.js → the bundle dist/xp.cjs through V8's code cache
 // (scripts/bundle.mjs, scripts/code-cache.cjs). Built here if dist/ is not fresh, as `npm install` does.
 const require = createRequire(import.meta.url);
 const { distState } = require('../../scripts/dist-stamp.cjs') as typeof import('../../scripts/dist-stamp.cjs');
 const { compileWithCodeCache } = require('../../scripts/code-cache.cjs') as {
   compileWithCodeCache(file: string, cacheDir: string, name: string): { run(): Record<string, unknown>; saveCache(): void; cache: string };
 };
-const BIN = path.join(repoRoot, 'bin', 'xp.cjs');
+const BIN = path.join(repoRoot, 'bin', 'xp.js');
 const BUNDLE = path.join(repoRoot, 'dist', 'xp.cjs');
 
 function xpProcess(args: string[], root: string, env: Record<string, string> = {}) {

@@ -112,7 +112,7 @@ describe.skipIf(!REDIS)('BullMQ executor with `xp worker` processes', () => {
     const featuresKey = await tinyFeatures(cache, { train: 640, val: 32, test: 8 });
     const spec = tinySpec({ method: 'random', trials: 4, executor: 'bullmq', redis: url, parallel: 2, space: { 'train.lr': { log_uniform: [0.001, 0.05] }, 'model.dense.units': [4, 8, 16] } }, 40);
 
-    const worker = () => start(process.execPath, [path.join(REPO_ROOT, 'bin/xp.cjs'), 'worker', '--redis', url, '--root', root, '--lock-ms', '2000']);
+    const worker = () => start(process.execPath, [path.join(REPO_ROOT, 'bin/xp.js'), 'worker', '--redis', url, '--root', root, '--lock-ms', '2000']);
     const workers = [worker(), worker()];
     await Promise.all(workers.map((w) => w.waitFor(/serving trials/)));
 

@@ -4,18 +4,11 @@ import { SearchScheduler, type PlannedJob, type SchedulerOptions } from '../../s
 import { assignmentId, gridAssignments, parseSpace, type Assignment, type SearchSpace } from '../../src/search/space.ts';
 import { parzenKernels, tpePropose, type Observation } from '../../src/search/tpe.ts';
 import type { SearchSpec } from '../../src/spec/types.ts';
+import { SEARCH_EFFICIENCY_GRID } from '../../bench/searchProject.ts';
 import { tunedSpec } from './helpers.ts';
 
 /** The bench's 36-point grid (bench/search-efficiency.ts). */
-const GRID_SPACE: SearchSpec['space'] = {
-  'model.conv.filters': [
-    [16, 32],
-    [32, 64],
-  ],
-  'model.lstm.units': [32, 64],
-  'train.lr': [0.0003, 0.001, 0.003],
-  'train.batch_size': [16, 32, 64],
-};
+const GRID_SPACE = SEARCH_EFFICIENCY_GRID;
 
 /** A finite space mixing categorical, int and quantized dimensions (2 × 4 × 3 = 24 points). */
 const MIXED_SPACE: SearchSpec['space'] = {

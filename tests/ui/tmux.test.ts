@@ -80,7 +80,7 @@ describe.skipIf(!tmuxAvailable)('dashboard in a 100×30 tmux pane', () => {
     expect(end).not.toContain('▸ ');
     expect(end.split('\n').filter((l) => l.startsWith('xp · '))).toHaveLength(1);
 
-    startSession('watch', `XP_ROOT=${JSON.stringify(root)} node bin/xp.cjs watch latest`);
+    startSession('watch', `XP_ROOT=${JSON.stringify(root)} node bin/xp.js watch latest`);
     const watched = await waitForScreen('watch', (s) => s.includes('[exited '));
     console.log(`--- xp watch latest (finished run) ---\n${watched}`);
     expect(watched).toContain('[exited 0]');

@@ -4,7 +4,7 @@
 // a stat per source file), and the TypeScript sources through tsx otherwise: an edited,
 // checked-out or half-built tree never runs stale code, it only starts slower (~0.5 s).
 // The compiled CLI is one file, dist/xp.cjs (scripts/bundle.mjs), run through V8's code cache,
-// one cache per command (scripts/code-cache.cjs). This launcher is CommonJS, as is everything a
+// one cache per command (scripts/code-cache.cjs). This launcher is CommonJS (bin/package.json), as is everything a
 // cached command loads, so Node's ES module loader never starts unless a command needs it.
 // XP_FROM_SOURCE=1 always runs the sources.
 
